@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tunecho: answer pings on Linux TUN interfaces from inside a libevent loop.
+ *
+ * Conventions of this header:
+ *  - every function that can fail returns 0 (or a count) on success and a
+ *    negative errno value on failure;
+ *  - constructors are tunecho_x_new()/tunecho_x_load_*(); the matching
+ *    tunecho_x_free() accepts NULL;
+ *  - the library never prints, never exits and never installs signal
+ *    handlers: it reports through the log function the caller sets;
+ *  - one responder belongs to one thread, the thread running its event base.
+ *    Distinct responders share nothing and may live in one process.
+ */
+#ifndef TUNECHO_H
+#define TUNECHO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TUNECHO_EXPORT __attribute__((visibility("default")))
+#else
+#define TUNECHO_EXPORT
+#endif
+
+struct event_base;
+
+/** A responder: TUN interfaces served on one libevent event base. */
+struct tunecho;
+/** A parsed configuration: global settings and a list of interfaces. */
+struct tunecho_config;
+
+/**
+ * Return the library version as "MAJOR.MINOR.PATCH". The string is static.
+ */
+TUNECHO_EXPORT const char *tunecho_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                            */
+/* ------------------------------------------------------------------ */
+
+/** Log levels; the values are syslog's, so they can be passed on as is. */
+enum tunecho_log_level {
+	TUNECHO_LOG_ERR = 3,
+	TUNECHO_LOG_WARNING = 4,
+	TUNECHO_LOG_NOTICE = 5,
+	TUNECHO_LOG_INFO = 6,
+	TUNECHO_LOG_DEBUG = 7,
+};
+
+/**
+ * A log sink. @msg is one line without a trailing newline, valid only for
+ * the duration of the call. Never called for a level above the maximum the
+ * caller set. The library never logs per packet.
+ */
+typedef void tunecho_log_fn(void *arg, enum tunecho_log_level level, const char *msg);
+
+/**
+ * Return the name of @level ("error", "warning", "notice", "info",
+ * "debug"), or "?" for a value outside the enum.
+ */
+TUNECHO_EXPORT const char *tunecho_log_level_name(enum tunecho_log_level level);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Parse the INI configuration file at @path (format: README, "Config
+ * file"). Names, users and groups are resolved and every value checked
+ * here, so a configuration that loads can only fail later for reasons the
+ * kernel gives.
+ *
+ * @out:    receives the configuration, owned by the caller, released with
+ *          tunecho_config_free(); untouched on failure.
+ * @err:    on failure receives one line "PATH:LINE: what is wrong" (or
+ *          "PATH: reason" when the file cannot be read), NUL-terminated and
+ *          truncated to @errlen; may be NULL when @errlen is 0.
+ *
+ * Returns 0, -EINVAL for an invalid configuration, -ENOMEM, or the -errno
+ * of opening or reading the file.
+ */
+TUNECHO_EXPORT int tunecho_config_load_file(struct tunecho_config **out, const char *path,
+					    char *err, size_t errlen);
+
+/**
+ * Like tunecho_config_load_file() for a configuration held in the
+ * NUL-terminated string @text; errors read "LINE: what is wrong".
+ */
+TUNECHO_EXPORT int tunecho_config_load_string(struct tunecho_config **out, const char *text,
+					      char *err, size_t errlen);
+
+/** Release @cfg. Accepts NULL. */
+TUNECHO_EXPORT void tunecho_config_free(struct tunecho_config *cfg);
+
+/** The `log-level` of the [global] section (TUNECHO_LOG_INFO when unset). */
+TUNECHO_EXPORT enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg);
+
+/** 1 when [global] asks for `syslog = yes`, else 0. */
+TUNECHO_EXPORT int tunecho_config_syslog(const struct tunecho_config *cfg);
+
+/** Number of interfaces (sections other than [global]) in @cfg. */
+TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* Packets, handlers and statistics                                   */
+/* ------------------------------------------------------------------ */
+
+/** Why a packet was not answered. Names: tunecho_drop_reason_name(). */
+enum tunecho_drop_reason {
+	TUNECHO_DROP_NOT_IP,            /**< "not_ip": empty, or IP version neither 4 nor 6 */
+	TUNECHO_DROP_TRUNCATED,         /**< "truncated": fewer bytes than the headers claim */
+	TUNECHO_DROP_BAD_HEADER,        /**< "bad_header": IHL < 5, lengths inconsistent */
+	TUNECHO_DROP_BAD_IP_CHECKSUM,   /**< "bad_ip_checksum": IPv4 header checksum wrong */
+	TUNECHO_DROP_FRAGMENT,          /**< "fragment": IPv4 fragment (no reassembly) */
+	TUNECHO_DROP_BAD_OPTIONS,       /**< "bad_options": malformed or source-route IPv4 options */
+	TUNECHO_DROP_BAD_SOURCE,        /**< "bad_source": unspecified, multicast, broadcast, loopback */
+	TUNECHO_DROP_BAD_DESTINATION,   /**< "bad_destination": multicast, broadcast, unspecified */
+	TUNECHO_DROP_NOT_ICMP,          /**< "not_icmp": another transport protocol */
+	TUNECHO_DROP_EXT_HEADER,        /**< "ext_header": IPv6 extension header before ICMPv6 */
+	TUNECHO_DROP_BAD_ICMP_CHECKSUM, /**< "bad_icmp_checksum" */
+	TUNECHO_DROP_NOT_ECHO,          /**< "not_echo": ICMP error, echo reply, any other type */
+	TUNECHO_DROP_BAD_CODE,          /**< "bad_code": echo request with a code other than 0 */
+	TUNECHO_DROP_HANDLER,           /**< "handler": dropped by a custom handler */
+	TUNECHO_DROP_REASONS            /**< number of reasons, not a reason */
+};
+
+/**
+ * Return the stable, lower-case name of @reason (used in logs and
+ * statistics), or "?" for a value outside the enum.
+ */
+TUNECHO_EXPORT const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason);
+
+/** What a handler decided about a packet. */
+enum tunecho_verdict {
+	TUNECHO_PASS,   /**< not mine: hand the packet to the next handler */
+	TUNECHO_ANSWER, /**< the buffer now holds a reply of pkt->len bytes: write it */
+	TUNECHO_DROP,   /**< do not answer; count it under pkt->reason */
+};
+
+/**
+ * One packet as a handler sees it. @data may be rewritten in place, up to
+ * @room bytes; @len is the packet's length and, on TUNECHO_ANSWER, the
+ * reply's. A handler that passes may set @reason to say why: when no
+ * handler answers, the packet is counted under the last reason set.
+ */
+struct tunecho_packet {
+	uint8_t *data;
+	size_t len;
+	size_t room;
+	enum tunecho_drop_reason reason;
+};
+
+/** Counters of one interface, or totals over all of them. */
+struct tunecho_stats {
+	uint64_t rx_packets;   /**< packets read from the TUN device */
+	uint64_t rx_bytes;     /**< their bytes */
+	uint64_t replies;      /**< replies written */
+	uint64_t tx_bytes;     /**< their bytes */
+	uint64_t write_errors; /**< replies the device refused */
+	uint64_t drops[TUNECHO_DROP_REASONS]; /**< unanswered packets, by reason */
+};
+
+/* ------------------------------------------------------------------ */
+/* The responder                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Create a responder on the caller's event base @base, with the built-in
+ * ICMPv4 and ICMPv6 echo handlers and no interfaces.
+ *
+ * @out:  receives the responder, released with tunecho_free().
+ * @base: borrowed; must outlive the responder. The library adds its events
+ *        to it but never runs, breaks or frees it.
+ *
+ * Returns 0, -EINVAL when an argument is NULL, -ENOMEM, or the -errno of
+ * opening the rtnetlink socket.
+ */
+TUNECHO_EXPORT int tunecho_new(struct tunecho **out, struct event_base *base);
+
+/**
+ * Stop serving and undo everything the responder set up: interfaces it
+ * created are deleted; from persistent and attached interfaces the
+ * addresses and routes it added are removed. Accepts NULL. Must not be
+ * called from inside one of the responder's own callbacks.
+ */
+TUNECHO_EXPORT void tunecho_free(struct tunecho *t);
+
+/**
+ * Send log lines of level @max or more severe to @fn with @arg. Without a
+ * log function (the default, or @fn NULL) the library is silent.
+ */
+TUNECHO_EXPORT void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, void *arg,
+				       enum tunecho_log_level max);
+
+/**
+ * Create (or attach to) every interface of @cfg, configure it over
+ * rtnetlink and start answering on it. All or nothing: on failure one
+ * error line naming the interface, the request and the kernel's reason is
+ * logged, and whatever this call set up is undone. @cfg is only read and
+ * may be freed afterwards.
+ *
+ * Returns the number of interfaces added, -EINVAL for a NULL argument,
+ * -EEXIST when an interface of that name already exists and the
+ * configuration does not say `attach = yes` (or when the responder
+ * already serves it), or the -errno of the first failing step (-EPERM
+ * without CAP_NET_ADMIN, -ENOENT without /dev/net/tun, ...).
+ */
+TUNECHO_EXPORT int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg);
+
+/** Number of interfaces the responder holds (serving or failed). */
+TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);
+
+/**
+ * Name of interface number @index (0-based, in the order added), or NULL
+ * when @index is out of range. Valid until the interface is removed.
+ */
+TUNECHO_EXPORT const char *tunecho_iface_name(const struct tunecho *t, size_t index);
+
+/**
+ * Copy the counters of interface number @index into @out; with @index
+ * equal to tunecho_iface_count(), copy the totals over all interfaces.
+ * Returns 0 or -ERANGE.
+ */
+TUNECHO_EXPORT int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TUNECHO_H */

@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The INI configuration (README, "Config file"), parsed with libinih.
+ * libinih does not tell a handler its line, so lines are read through our
+ * own reader, which counts them and also sees section headers, so that an
+ * empty section still declares an interface and a duplicate is reported at
+ * its header.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+#define GLOBAL_SECTION "global"
+#define MIN_MTU        68   /* RFC 791: every IPv4 host must take 68 bytes */
+#define MIN_MTU_IPV6   1280 /* RFC 8200 §5 */
+#define MAX_MTU        65535
+#define MAX_TXQLEN     (1u << 24)
+
+/* Keys that may be given once per section, as bits of `seen`. */
+enum once_key {
+	KEY_MTU = 1 << 0,
+	KEY_TXQLEN = 1 << 1,
+	KEY_OWNER = 1 << 2,
+	KEY_GROUP = 1 << 3,
+	KEY_PERSIST = 1 << 4,
+	KEY_ATTACH = 1 << 5,
+	KEY_LOG_LEVEL = 1 << 6,
+	KEY_SYSLOG = 1 << 7,
+};
+
+struct source {
+	FILE *file;       /* read from a file, or */
+	const char *text; /* from a string, advancing */
+};
+
+struct parser {
+	struct source src;
+	struct tunecho_config *cfg;
+	int line;
+	int err_line; /* 0: no error yet */
+	char err[200];
+	bool in_global;
+	bool global_seen;
+	unsigned seen; /* enum once_key bits of the current section */
+};
+
+static void fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->err_line)
+		return; /* the first error is the one to fix first */
+	ps->err_line = ps->line;
+	va_start(ap, fmt);
+	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	va_end(ap);
+}
+
+static struct te_iface_config *current(struct parser *ps)
+{
+	return &ps->cfg->ifaces[ps->cfg->n_ifaces - 1];
+}
+
+static bool valid_ifname_char(int c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+static void begin_section(struct parser *ps, const char *name, size_t len)
+{
+	struct te_iface_config *ic;
+
+	ps->seen = 0;
+	ps->in_global = len == strlen(GLOBAL_SECTION) && !memcmp(name, GLOBAL_SECTION, len);
+	if (ps->in_global) {
+		if (ps->global_seen)
+			fail(ps, "section [global] given twice");
+		ps->global_seen = true;
+		return;
+	}
+	if (len == 0) {
+		fail(ps, "empty section name: name the interface, e.g. [tun0]");
+		return;
+	}
+	if (len > IFNAMSIZ - 1) {
+		fail(ps, "interface name '%.*s' is longer than %d characters", (int)len, name,
+		     IFNAMSIZ - 1);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!valid_ifname_char((unsigned char)name[i])) {
+			fail(ps, "interface name '%.*s' has an invalid character '%c' (use letters, "
+				 "digits, '-', '_' and '.')",
+			     (int)len, name, name[i]);
+			return;
+		}
+	}
+	if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2))) {
+		fail(ps, "'%.*s' is not a valid interface name", (int)len, name);
+		return;
+	}
+	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
+		if (strlen(ps->cfg->ifaces[i].name) == len &&
+		    !memcmp(ps->cfg->ifaces[i].name, name, len)) {
+			fail(ps, "interface %.*s is given twice", (int)len, name);
+			return;
+		}
+	}
+	if (te_grow((void **)&ps->cfg->ifaces, ps->cfg->n_ifaces, sizeof(*ic))) {
+		fail(ps, "out of memory");
+		return;
+	}
+	ic = &ps->cfg->ifaces[ps->cfg->n_ifaces++];
+	memset(ic, 0, sizeof(*ic));
+	memcpy(ic->name, name, len);
+	ic->owner = -1;
+	ic->group = -1;
+}
+
+/* A header is "[name]" after optional blanks; libinih keeps the name raw. */
+static void scan_section_header(struct parser *ps, const char *line)
+{
+	const char *end;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[')
+		return;
+	end = strchr(line + 1, ']');
+	if (end)
+		begin_section(ps, line + 1, (size_t)(end - line - 1));
+}
+
+/*
+ * libinih's reader: one whole line per call, so that its line count and
+ * ours agree. A line that does not fit is an error, not two lines.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *ps = stream;
+	size_t n = 0, max = (size_t)num - 1;
+	bool too_long = false;
+	int c;
+
+	if (ps->err_line)
+		return NULL;
+	for (;;) {
+		if (ps->src.file) {
+			c = getc(ps->src.file);
+		} else {
+			c = *ps->src.text ? (unsigned char)*ps->src.text++ : EOF;
+		}
+		if (c == EOF) {
+			if (n == 0 && !too_long)
+				return NULL;
+			break;
+		}
+		if (n < max)
+			str[n++] = (char)c;
+		else
+			too_long = true;
+		if (c == '\n')
+			break;
+	}
+	str[n] = '\0';
+	ps->line++;
+	if (too_long) {
+		fail(ps, "line is longer than %zu characters", max - 1);
+		return NULL;
+	}
+	scan_section_header(ps, str);
+	return str;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*v))
+		return false;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
+/* "ADDR" or "ADDR/LEN"; @explicit_len tells whether "/LEN" was there. */
+static bool parse_prefix(const char *s, struct te_prefix *p, bool *explicit_len)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	unsigned long len;
+	int max;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, buf, &p->addr.v4) == 1) {
+		p->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, &p->addr.v6) == 1) {
+		p->family = AF_INET6;
+		max = 128;
+	} else {
+		return false;
+	}
+	if (slash && !parse_uint(slash, 0, (unsigned long)max, &len))
+		return false;
+	p->len = (uint8_t)(slash ? len : (unsigned long)max);
+	if (explicit_len)
+		*explicit_len = slash != NULL;
+	return true;
+}
+
+static size_t addr_size(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool prefix_host_bits_set(const struct te_prefix *p)
+{
+	for (size_t bit = p->len; bit < addr_size(p->family) * 8; bit++)
+		if (p->addr.bytes[bit / 8] & (0x80 >> (bit % 8)))
+			return true;
+	return false;
+}
+
+static bool prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(&a->addr, &b->addr, addr_size(a->family));
+}
+
+static bool iface_has_ipv6(const struct te_iface_config *ic)
+{
+	for (size_t i = 0; i < ic->n_addrs; i++)
+		if (ic->addrs[i].local.family == AF_INET6)
+			return true;
+	return false;
+}
+
+static void set_address(struct parser *ps, struct te_iface_config *ic, const char *value)
+{
+	char buf[256], *tok[4], *save = NULL;
+	size_t n = 0;
+	struct te_address a = {0};
+	bool local_len;
+
+	if (strlen(value) >= sizeof(buf)) {
+		fail(ps, "address: value too long");
+		return;
+	}
+	strcpy(buf, value);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == 4)
+			break;
+		tok[n++] = t;
+	}
+	if (n != 1 && !(n == 3 && !strcmp(tok[1], "peer"))) {
+		fail(ps, "address: expected \"ADDR[/LEN] [peer ADDR[/LEN]]\", got '%s'", value);
+		return;
+	}
+	if (!parse_prefix(tok[0], &a.local, &local_len)) {
+		fail(ps, "address: '%s' is not an IPv4 or IPv6 address with optional /LEN", tok[0]);
+		return;
+	}
+	if (n == 3) {
+		if (!parse_prefix(tok[2], &a.peer, NULL)) {
+			fail(ps, "address: peer '%s' is not an IPv4 or IPv6 address with optional /LEN",
+			     tok[2]);
+			return;
+		}
+		if (a.peer.family != a.local.family) {
+			fail(ps, "address: %s and its peer %s are not of the same family", tok[0],
+			     tok[2]);
+			return;
+		}
+		if (local_len) {
+			fail(ps, "address: with a peer, the prefix length belongs on the peer "
+				 "(ADDR peer ADDR/LEN)");
+			return;
+		}
+		a.local.len = a.peer.len;
+		a.has_peer = true;
+	}
+	for (size_t i = 0; i < ic->n_addrs; i++) {
+		if (ic->addrs[i].local.family == a.local.family &&
+		    !memcmp(&ic->addrs[i].local.addr, &a.local.addr, addr_size(a.local.family))) {
+			fail(ps, "address: %s is given twice for %s", tok[0], ic->name);
+			return;
+		}
+	}
+	if (a.local.family == AF_INET6 && ic->mtu && ic->mtu < MIN_MTU_IPV6) {
+		fail(ps, "address: IPv6 needs an mtu of at least %d, %s has %u", MIN_MTU_IPV6,
+		     ic->name, ic->mtu);
+		return;
+	}
+	if (te_grow((void **)&ic->addrs, ic->n_addrs, sizeof(a))) {
+		fail(ps, "out of memory");
+		return;
+	}
+	ic->addrs[ic->n_addrs++] = a;
+}
+
+static void set_route(struct parser *ps, struct te_iface_config *ic, const char *value)
+{
+	struct te_prefix p;
+	char text[TE_PREFIX_STRLEN];
+
+	if (!parse_prefix(value, &p, NULL)) {
+		fail(ps, "route: '%s' is not an IPv4 or IPv6 prefix ADDR[/LEN]", value);
+		return;
+	}
+	if (prefix_host_bits_set(&p)) {
+		for (size_t bit = p.len; bit < addr_size(p.family) * 8; bit++)
+			p.addr.bytes[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+		te_prefix_format(&p, text, sizeof(text));
+		fail(ps, "route: '%s' has host bits set; did you mean %s?", value, text);
+		return;
+	}
+	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
+		const struct te_iface_config *other = &ps->cfg->ifaces[i];
+
+		for (size_t j = 0; j < other->n_routes; j++) {
+			if (prefix_equal(&other->routes[j], &p)) {
+				fail(ps, "route: %s is already routed to %s", value, other->name);
+				return;
+			}
+		}
+	}
+	if (te_grow((void **)&ic->routes, ic->n_routes, sizeof(p))) {
+		fail(ps, "out of memory");
+		return;
+	}
+	ic->routes[ic->n_routes++] = p;
+}
+
+static bool lookup_user(const char *v, int64_t *out)
+{
+	unsigned long id;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &id)) {
+		*out = (int64_t)id;
+		return true;
+	}
+	if (getpwnam_r(v, &pw, buf, sizeof(buf), &res) || !res)
+		return false;
+	*out = res->pw_uid;
+	return true;
+}
+
+static bool lookup_group(const char *v, int64_t *out)
+{
+	unsigned long id;
+	struct group gr, *res = NULL;
+	char buf[16384];
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &id)) {
+		*out = (int64_t)id;
+		return true;
+	}
+	if (getgrnam_r(v, &gr, buf, sizeof(buf), &res) || !res)
+		return false;
+	*out = res->gr_gid;
+	return true;
+}
+
+/* Mark @key seen in this section; false (with an error) if it was. */
+static bool once(struct parser *ps, enum once_key key, const char *name)
+{
+	if (ps->seen & key) {
+		fail(ps, "%s is given twice in this section", name);
+		return false;
+	}
+	ps->seen |= key;
+	return true;
+}
+
+static void set_global(struct parser *ps, const char *name, const char *value)
+{
+	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
+
+	if (!strcmp(name, "log-level")) {
+		if (!once(ps, KEY_LOG_LEVEL, name))
+			return;
+		for (size_t i = 0; i < 5; i++) {
+			if (!strcmp(value, levels[i])) {
+				ps->cfg->log_level = (enum tunecho_log_level)(TUNECHO_LOG_ERR + (int)i);
+				return;
+			}
+		}
+		fail(ps, "log-level: '%s' is not one of error, warning, notice, info, debug",
+		     value);
+	} else if (!strcmp(name, "syslog")) {
+		if (once(ps, KEY_SYSLOG, name) && !parse_bool(value, &ps->cfg->syslog))
+			fail(ps, "syslog: '%s' is not yes or no", value);
+	} else {
+		fail(ps, "unknown key '%s' in [global] (known: log-level, syslog)", name);
+	}
+}
+
+static void set_iface(struct parser *ps, const char *name, const char *value)
+{
+	struct te_iface_config *ic = current(ps);
+	unsigned long n;
+
+	if (!strcmp(name, "address")) {
+		set_address(ps, ic, value);
+	} else if (!strcmp(name, "route")) {
+		set_route(ps, ic, value);
+	} else if (!strcmp(name, "mtu")) {
+		if (!once(ps, KEY_MTU, name))
+			return;
+		if (!parse_uint(value, MIN_MTU, MAX_MTU, &n))
+			fail(ps, "mtu: '%s' is not a number from %d to %d", value, MIN_MTU,
+			     MAX_MTU);
+		else if (n < MIN_MTU_IPV6 && iface_has_ipv6(ic))
+			fail(ps, "mtu: IPv6 needs at least %d, and %s has an IPv6 address",
+			     MIN_MTU_IPV6, ic->name);
+		else
+			ic->mtu = (uint32_t)n;
+	} else if (!strcmp(name, "txqueuelen")) {
+		if (!once(ps, KEY_TXQLEN, name))
+			return;
+		if (!parse_uint(value, 1, MAX_TXQLEN, &n))
+			fail(ps, "txqueuelen: '%s' is not a number from 1 to %u", value,
+			     MAX_TXQLEN);
+		else
+			ic->txqlen = (uint32_t)n;
+	} else if (!strcmp(name, "owner")) {
+		if (once(ps, KEY_OWNER, name) && !lookup_user(value, &ic->owner))
+			fail(ps, "owner: no user '%s' (give a user name or a numeric uid)", value);
+	} else if (!strcmp(name, "group")) {
+		if (once(ps, KEY_GROUP, name) && !lookup_group(value, &ic->group))
+			fail(ps, "group: no group '%s' (give a group name or a numeric gid)",
+			     value);
+	} else if (!strcmp(name, "persist")) {
+		if (once(ps, KEY_PERSIST, name) && !parse_bool(value, &ic->persist))
+			fail(ps, "persist: '%s' is not yes or no", value);
+	} else if (!strcmp(name, "attach")) {
+		if (once(ps, KEY_ATTACH, name) && !parse_bool(value, &ic->attach))
+			fail(ps, "attach: '%s' is not yes or no", value);
+	} else {
+		fail(ps,
+		     "unknown key '%s' in [%s] (known: address, route, mtu, txqueuelen, owner, "
+		     "group, persist, attach)",
+		     name, ic->name);
+	}
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *ps = user;
+
+	(void)section; /* the reader already tracked it */
+	if (ps->err_line)
+		return 1;
+	if (!ps->in_global && ps->cfg->n_ifaces == 0) {
+		fail(ps, "'%s' is outside any section: put it under [global] or [IFNAME]", name);
+		return 1;
+	}
+	if (!value || !*value) {
+		fail(ps, "%s: no value given", name);
+		return 1;
+	}
+	if (ps->in_global)
+		set_global(ps, name, value);
+	else
+		set_iface(ps, name, value);
+	return 1;
+}
+
+void tunecho_config_free(struct tunecho_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
+		free(cfg->ifaces[i].addrs);
+		free(cfg->ifaces[i].routes);
+	}
+	free(cfg->ifaces);
+	free(cfg);
+}
+
+/* @where: "PATH:" for a file, "" for a string. */
+static int parse(struct tunecho_config **out, struct source src, const char *where, char *err,
+		 size_t errlen)
+{
+	struct parser ps = {.src = src};
+	int line;
+
+	ps.cfg = calloc(1, sizeof(*ps.cfg));
+	if (!ps.cfg)
+		return -ENOMEM;
+	ps.cfg->log_level = TUNECHO_LOG_INFO;
+
+	line = ini_parse_stream(read_line, &ps, on_key, &ps);
+	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
+		ps.err_line = line;
+		snprintf(ps.err, sizeof(ps.err),
+			 "syntax error: expected '[IFNAME]', 'key = value' or a comment");
+	} else if (line < 0 && !ps.err_line) {
+		ps.err_line = ps.line;
+		snprintf(ps.err, sizeof(ps.err), "out of memory");
+	}
+	if (ps.err_line) {
+		if (errlen)
+			snprintf(err, errlen, "%s%d: %s", where, ps.err_line, ps.err);
+		tunecho_config_free(ps.cfg);
+		return -EINVAL;
+	}
+	*out = ps.cfg;
+	return 0;
+}
+
+int tunecho_config_load_string(struct tunecho_config **out, const char *text, char *err,
+			       size_t errlen)
+{
+	if (!out || !text)
+		return -EINVAL;
+	return parse(out, (struct source){.text = text}, "", err, errlen);
+}
+
+int tunecho_config_load_file(struct tunecho_config **out, const char *path, char *err,
+			     size_t errlen)
+{
+	char where[PATH_MAX + 2];
+	FILE *f;
+	int r;
+
+	if (!out || !path)
+		return -EINVAL;
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		if (errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	snprintf(where, sizeof(where), "%s:", path);
+	r = parse(out, (struct source){.file = f}, where, err, errlen);
+	if (r == 0 && ferror(f)) {
+		tunecho_config_free(*out);
+		*out = NULL;
+		r = -EIO;
+		if (errlen)
+			snprintf(err, errlen, "%s: read error", path);
+	}
+	fclose(f);
+	return r;
+}
+
+enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg)
+{
+	return cfg ? cfg->log_level : TUNECHO_LOG_INFO;
+}
+
+int tunecho_config_syslog(const struct tunecho_config *cfg)
+{
+	return cfg && cfg->syslog;
+}
+
+size_t tunecho_config_iface_count(const struct tunecho_config *cfg)
+{
+	return cfg ? cfg->n_ifaces : 0;
+}
+
+void te_prefix_format(const struct te_prefix *p, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family, &p->addr, a, sizeof(a));
+	snprintf(buf, size, "%s/%u", a, p->len);
+}
+
+void te_address_format(const struct te_address *a, char *buf, size_t size)
+{
+	char local[INET6_ADDRSTRLEN], peer[TE_PREFIX_STRLEN];
+
+	if (!a->has_peer) {
+		te_prefix_format(&a->local, buf, size);
+		return;
+	}
+	inet_ntop(a->local.family, &a->local.addr, local, sizeof(local));
+	te_prefix_format(&a->peer, peer, sizeof(peer));
+	snprintf(buf, size, "%s peer %s", local, peer);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* The parsed configuration, as the rest of the library reads it. */
+#ifndef TE_CONFIG_H
+#define TE_CONFIG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tunecho.h"
+
+/* An address with its prefix length, IPv4 or IPv6. */
+struct te_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t len;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	} addr;
+};
+
+/* One `address =` line: a local address and, optionally, its peer. */
+struct te_address {
+	struct te_prefix local;
+	struct te_prefix peer;
+	bool has_peer;
+};
+
+struct te_iface_config {
+	char name[IFNAMSIZ];
+	struct te_address *addrs;
+	size_t n_addrs;
+	struct te_prefix *routes;
+	size_t n_routes;
+	uint32_t mtu;      /* 0: leave the kernel's */
+	uint32_t txqlen;   /* 0: leave the kernel's */
+	int64_t owner;     /* -1: unset */
+	int64_t group;     /* -1: unset */
+	bool persist;
+	bool attach;
+};
+
+struct tunecho_config {
+	enum tunecho_log_level log_level;
+	bool syslog;
+	struct te_iface_config *ifaces;
+	size_t n_ifaces;
+};
+
+/* Write @p as "ADDR/LEN" into @buf (INET6_ADDRSTRLEN + 4 bytes suffice). */
+void te_prefix_format(const struct te_prefix *p, char *buf, size_t size);
+
+/* Write @a as "ADDR/LEN" or "ADDR peer ADDR/LEN" into @buf. */
+void te_address_format(const struct te_address *a, char *buf, size_t size);
+
+#define TE_PREFIX_STRLEN  (INET6_ADDRSTRLEN + 4)
+#define TE_ADDRESS_STRLEN (2 * TE_PREFIX_STRLEN + 8)
+
+#endif

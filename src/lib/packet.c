@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+#include "packet.h"
+
+#include <string.h>
+
+#include "checksum.h"
+
+/*
+ * Offsets into the headers. Working on byte offsets rather than on
+ * <netinet/ip.h> structs keeps the code free of alignment assumptions: a
+ * TUN read buffer gives no guarantee about where the packet starts.
+ */
+enum {
+	IP4_HLEN = 20,
+	IP4_TOTLEN = 2,
+	IP4_FRAG = 6,
+	IP4_TTL = 8,
+	IP4_PROTO = 9,
+	IP4_CSUM = 10,
+	IP4_SRC = 12,
+	IP4_DST = 16,
+	IP6_HLEN = 40,
+	IP6_PLEN = 4,
+	IP6_NEXT = 6,
+	IP6_HOPS = 7,
+	IP6_SRC = 8,
+	IP6_DST = 24,
+	ICMP_HLEN = 8,
+	ICMP_CSUM = 2,
+	PROTO_ICMP = 1,
+	PROTO_ICMPV6 = 58,
+	ICMP_ECHO_REPLY = 0,
+	ICMP_ECHO_REQUEST = 8,
+	ICMPV6_ECHO_REQUEST = 128,
+	ICMPV6_ECHO_REPLY = 129,
+	IPOPT_END = 0,
+	IPOPT_NOOP = 1,
+	IPOPT_RR = 7,
+	IPOPT_TS = 68,
+	IPOPT_LSRR = 131,
+	IPOPT_SSRR = 137,
+};
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static enum tunecho_verdict drop(struct tunecho_packet *pkt, enum tunecho_drop_reason why)
+{
+	pkt->reason = why;
+	return TUNECHO_DROP;
+}
+
+static enum tunecho_verdict pass(struct tunecho_packet *pkt, enum tunecho_drop_reason why)
+{
+	pkt->reason = why;
+	return TUNECHO_PASS;
+}
+
+/* Martian sources as Linux's ip_route_input_slow() sees them. */
+static int ip4_bad_source(uint32_t a)
+{
+	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) == 0xe || a == 0xffffffff;
+}
+
+static int ip4_bad_destination(uint32_t a)
+{
+	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) == 0xe || a == 0xffffffff;
+}
+
+/*
+ * Check the option list @opt of @len bytes the way Linux's
+ * ip_options_compile() does for what we accept. Every option must be a
+ * well-formed TLV inside the header; record-route and timestamp pointers
+ * must be in range. Source-route options are refused, as Linux does with
+ * its default accept_source_route = 0. Options are never echoed: the reply
+ * is sent without them (README, "Packet handling").
+ */
+static int ip4_options_valid(const uint8_t *opt, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t type = opt[i];
+		size_t olen;
+
+		if (type == IPOPT_END)
+			break;
+		if (type == IPOPT_NOOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return 0;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > len - i)
+			return 0;
+		switch (type) {
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			return 0;
+		case IPOPT_RR:
+			if (olen < 3 || opt[i + 2] < 4)
+				return 0;
+			break;
+		case IPOPT_TS:
+			if (olen < 4 || opt[i + 2] < 5)
+				return 0;
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return 1;
+}
+
+enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_checksums)
+{
+	uint8_t *p = pkt->data;
+	size_t hlen, totlen, icmplen;
+	uint8_t *icmp;
+	uint32_t src, dst;
+	uint16_t csum;
+
+	if (pkt->len < 1 || p[0] >> 4 != 4)
+		return TUNECHO_PASS;
+	if (pkt->len < IP4_HLEN)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	hlen = (size_t)(p[0] & 0x0f) * 4;
+	if (hlen < IP4_HLEN)
+		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
+	if (hlen > pkt->len)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	if (verify_checksums && te_csum_fold(te_csum_add(0, p, hlen)) != 0)
+		return drop(pkt, TUNECHO_DROP_BAD_IP_CHECKSUM);
+	totlen = get16(p + IP4_TOTLEN);
+	if (totlen < hlen)
+		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
+	if (totlen > pkt->len)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	/* MF set or a non-zero offset: any piece of a fragmented datagram. */
+	if (get16(p + IP4_FRAG) & 0x3fff)
+		return drop(pkt, TUNECHO_DROP_FRAGMENT);
+	if (hlen > IP4_HLEN && !ip4_options_valid(p + IP4_HLEN, hlen - IP4_HLEN))
+		return drop(pkt, TUNECHO_DROP_BAD_OPTIONS);
+	src = get32(p + IP4_SRC);
+	dst = get32(p + IP4_DST);
+	if (ip4_bad_source(src))
+		return drop(pkt, TUNECHO_DROP_BAD_SOURCE);
+	if (ip4_bad_destination(dst))
+		return drop(pkt, TUNECHO_DROP_BAD_DESTINATION);
+	if (p[IP4_PROTO] != PROTO_ICMP)
+		return pass(pkt, TUNECHO_DROP_NOT_ICMP);
+
+	icmp = p + hlen;
+	icmplen = totlen - hlen;
+	if (icmplen < ICMP_HLEN)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	if (verify_checksums && te_csum_fold(te_csum_add(0, icmp, icmplen)) != 0)
+		return drop(pkt, TUNECHO_DROP_BAD_ICMP_CHECKSUM);
+	if (icmp[0] != ICMP_ECHO_REQUEST)
+		return pass(pkt, TUNECHO_DROP_NOT_ECHO);
+	if (icmp[1] != 0)
+		return pass(pkt, TUNECHO_DROP_BAD_CODE);
+
+	/* The reply: type 0, identifier, sequence and data untouched. */
+	csum = te_csum_update16(get16(icmp + ICMP_CSUM), ICMP_ECHO_REQUEST << 8,
+				ICMP_ECHO_REPLY << 8);
+	icmp[0] = ICMP_ECHO_REPLY;
+	put16(icmp + ICMP_CSUM, csum);
+
+	memcpy(p + IP4_SRC, p + IP4_DST, 4);
+	p[IP4_DST] = (uint8_t)(src >> 24);
+	p[IP4_DST + 1] = (uint8_t)(src >> 16);
+	p[IP4_DST + 2] = (uint8_t)(src >> 8);
+	p[IP4_DST + 3] = (uint8_t)src;
+
+	if (hlen == IP4_HLEN) {
+		/* Swapping addresses leaves the sum alone; only TTL moves. */
+		csum = te_csum_update16(get16(p + IP4_CSUM), get16(p + IP4_TTL),
+					(uint16_t)(TE_REPLY_TTL << 8 | PROTO_ICMP));
+		p[IP4_TTL] = TE_REPLY_TTL;
+		put16(p + IP4_CSUM, csum);
+	} else {
+		/* Strip the options: a new 20-byte header, summed afresh. */
+		memmove(p + IP4_HLEN, icmp, icmplen);
+		totlen = IP4_HLEN + icmplen;
+		p[0] = 0x45;
+		put16(p + IP4_TOTLEN, (uint16_t)totlen);
+		p[IP4_TTL] = TE_REPLY_TTL;
+		put16(p + IP4_CSUM, 0);
+		put16(p + IP4_CSUM, te_csum_fold(te_csum_add(0, p, IP4_HLEN)));
+	}
+	pkt->len = totlen;
+	return TUNECHO_ANSWER;
+}
+
+enum tunecho_verdict te_icmp4_echo(void *arg, struct tunecho_packet *pkt)
+{
+	(void)arg;
+	return te_icmp4_echo_ex(pkt, 1);
+}
+
+static int ip6_is_unspecified(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, 16) == 0;
+}
+
+static int ip6_is_loopback(const uint8_t *a)
+{
+	static const uint8_t one[16] = {[15] = 1};
+
+	return memcmp(a, one, 16) == 0;
+}
+
+static int ip6_is_v4mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+
+	return memcmp(a, prefix, 12) == 0;
+}
+
+/* Next-header values that are IPv6 extension headers (RFC 8200 §4, RFC 7045). */
+static int ip6_is_ext_header(uint8_t nh)
+{
+	switch (nh) {
+	case 0:   /* hop-by-hop options */
+	case 43:  /* routing */
+	case 44:  /* fragment */
+	case 50:  /* ESP */
+	case 51:  /* AH */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+enum tunecho_verdict te_icmp6_echo_ex(struct tunecho_packet *pkt, int verify_checksums)
+{
+	uint8_t *p = pkt->data;
+	uint8_t *icmp = p + IP6_HLEN;
+	size_t plen;
+	uint8_t tmp[16];
+	uint16_t csum;
+
+	if (pkt->len < 1 || p[0] >> 4 != 6)
+		return TUNECHO_PASS;
+	if (pkt->len < IP6_HLEN)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	plen = get16(p + IP6_PLEN);
+	/* Zero means a jumbogram, which needs a hop-by-hop header: not ours. */
+	if (plen == 0)
+		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
+	if (plen > pkt->len - IP6_HLEN)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	if (p[IP6_SRC] == 0xff || ip6_is_unspecified(p + IP6_SRC) ||
+	    ip6_is_loopback(p + IP6_SRC) || ip6_is_v4mapped(p + IP6_SRC))
+		return drop(pkt, TUNECHO_DROP_BAD_SOURCE);
+	if (p[IP6_DST] == 0xff || ip6_is_unspecified(p + IP6_DST) || ip6_is_loopback(p + IP6_DST))
+		return drop(pkt, TUNECHO_DROP_BAD_DESTINATION);
+	if (ip6_is_ext_header(p[IP6_NEXT]))
+		return pass(pkt, TUNECHO_DROP_EXT_HEADER);
+	if (p[IP6_NEXT] != PROTO_ICMPV6)
+		return pass(pkt, TUNECHO_DROP_NOT_ICMP);
+	if (plen < ICMP_HLEN)
+		return drop(pkt, TUNECHO_DROP_TRUNCATED);
+	if (verify_checksums) {
+		/* Pseudo-header (RFC 8200 §8.1): addresses, length, next header. */
+		uint8_t tail[4] = {(uint8_t)(plen >> 8), (uint8_t)plen, 0, PROTO_ICMPV6};
+		uint32_t sum = te_csum_add(0, p + IP6_SRC, 32);
+
+		sum = te_csum_add(sum, tail, sizeof(tail));
+		if (te_csum_fold(te_csum_add(sum, icmp, plen)) != 0)
+			return drop(pkt, TUNECHO_DROP_BAD_ICMP_CHECKSUM);
+	}
+	if (icmp[0] != ICMPV6_ECHO_REQUEST)
+		return pass(pkt, TUNECHO_DROP_NOT_ECHO);
+	if (icmp[1] != 0)
+		return pass(pkt, TUNECHO_DROP_BAD_CODE);
+
+	/* The pseudo-header sum does not change when the addresses swap. */
+	csum = te_csum_update16(get16(icmp + ICMP_CSUM), ICMPV6_ECHO_REQUEST << 8,
+				ICMPV6_ECHO_REPLY << 8);
+	icmp[0] = ICMPV6_ECHO_REPLY;
+	put16(icmp + ICMP_CSUM, csum);
+	memcpy(tmp, p + IP6_SRC, 16);
+	memcpy(p + IP6_SRC, p + IP6_DST, 16);
+	memcpy(p + IP6_DST, tmp, 16);
+	p[IP6_HOPS] = TE_REPLY_TTL;
+	pkt->len = IP6_HLEN + plen;
+	return TUNECHO_ANSWER;
+}
+
+enum tunecho_verdict te_icmp6_echo(void *arg, struct tunecho_packet *pkt)
+{
+	(void)arg;
+	return te_icmp6_echo_ex(pkt, 1);
+}

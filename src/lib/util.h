@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the library's files. */
+#ifndef TE_UTIL_H
+#define TE_UTIL_H
+
+#include <errno.h>
+#include <stdlib.h>
+
+/*
+ * Make room in the array *@arr of @n elements of @size bytes for one more.
+ * Capacity doubles at every power of two, so callers keep only the count.
+ * Returns 0 or -ENOMEM (the array is then unchanged).
+ */
+static inline int te_grow(void **arr, size_t n, size_t size)
+{
+	void *p;
+
+	if (n && (n & (n - 1)))
+		return 0; /* not a power of two: capacity is 2^k > n */
+	p = reallocarray(*arr, n ? 2 * n : 1, size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tunecho: the daemon. Options, logging to stderr or syslog, signals; the
+ * work is libtunecho's.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "tunecho.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/tunecho.conf"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1, /* start-up refused by the system */
+	EXIT_USAGE = 2,   /* bad options or configuration: nothing was created */
+};
+
+struct daemon {
+	const char *config_path;
+	bool check_only;
+	int verbosity; /* -v minus -q, relative to the config's log-level */
+	bool syslog;
+	enum tunecho_log_level level;
+	struct event_base *base;
+	struct tunecho *responder;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tunecho [OPTION]...\n"
+		"Answer ICMP and ICMPv6 echo requests (pings) on TUN interfaces.\n"
+		"\n"
+		"  -c, --config FILE   read the configuration from FILE\n"
+		"                      (default: %s)\n"
+		"  -t, --check-config  check the configuration and exit\n"
+		"  -v, --verbose       log more (repeatable: info, debug)\n"
+		"  -q, --quiet         log less (repeatable: warning, error)\n"
+		"      --syslog        log to syslog instead of stderr\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this help and exit\n"
+		"\n"
+		"Runs in the foreground until SIGINT or SIGTERM, then removes the interfaces\n"
+		"and addresses it created. Needs CAP_NET_ADMIN (run it as root).\n"
+		"Exit status: 0 on a clean stop, 1 when the system refused a step,\n"
+		"2 for a bad option or configuration (nothing was created).\n",
+		DEFAULT_CONFIG);
+}
+
+static void log_line(void *arg, enum tunecho_log_level level, const char *msg)
+{
+	const struct daemon *d = arg;
+
+	if (d->syslog) {
+		syslog((int)level, "%s", msg);
+		return;
+	}
+	if (level <= TUNECHO_LOG_WARNING || level == TUNECHO_LOG_DEBUG)
+		fprintf(stderr, "tunecho: %s: %s\n", tunecho_log_level_name(level), msg);
+	else
+		fprintf(stderr, "tunecho: %s\n", msg);
+}
+
+static void logf_(struct daemon *d, enum tunecho_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void logf_(struct daemon *d, enum tunecho_log_level level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (level > d->level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_line(d, level, msg);
+}
+
+static int parse_options(struct daemon *d, int argc, char **argv)
+{
+	enum { OPT_SYSLOG = 256 };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"syslog", no_argument, NULL, OPT_SYSLOG},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:tvqVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d->config_path = optarg;
+			break;
+		case 't':
+			d->check_only = true;
+			break;
+		case 'v':
+			d->verbosity++;
+			break;
+		case 'q':
+			d->verbosity--;
+			break;
+		case OPT_SYSLOG:
+			d->syslog = true;
+			break;
+		case 'V':
+			printf("tunecho %s\n", tunecho_version());
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'tunecho --help' for more information.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tunecho: unexpected argument '%s'\n"
+				"Try 'tunecho --help' for more information.\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static enum tunecho_log_level clamp_level(int level)
+{
+	if (level < TUNECHO_LOG_ERR)
+		return TUNECHO_LOG_ERR;
+	if (level > TUNECHO_LOG_DEBUG)
+		return TUNECHO_LOG_DEBUG;
+	return (enum tunecho_log_level)level;
+}
+
+/* One line per interface: what came in, what went out, why the rest not. */
+static void log_stats(struct daemon *d)
+{
+	size_t n = tunecho_iface_count(d->responder);
+
+	for (size_t i = 0; i <= n; i++) {
+		struct tunecho_stats st;
+		char drops[512] = "";
+		size_t len = 0;
+		uint64_t dropped = 0;
+
+		if (tunecho_stats(d->responder, i, &st))
+			continue;
+		for (int r = 0; r < TUNECHO_DROP_REASONS; r++) {
+			if (!st.drops[r])
+				continue;
+			dropped += st.drops[r];
+			len += (size_t)snprintf(drops + len, sizeof(drops) - len, "%s%s %llu",
+						len ? ", " : " (",
+						tunecho_drop_reason_name((enum tunecho_drop_reason)r),
+						(unsigned long long)st.drops[r]);
+			if (len >= sizeof(drops))
+				break;
+		}
+		logf_(d, TUNECHO_LOG_INFO,
+		      "%s: %llu received, %llu replies, %llu dropped%s%s, %llu write errors",
+		      i < n ? tunecho_iface_name(d->responder, i) : "total",
+		      (unsigned long long)st.rx_packets, (unsigned long long)st.replies,
+		      (unsigned long long)dropped, drops, len ? ")" : "",
+		      (unsigned long long)st.write_errors);
+	}
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	logf_(d, TUNECHO_LOG_NOTICE, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(d->base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	logf_(arg, TUNECHO_LOG_WARNING, "SIGHUP received: reloading is not supported yet; "
+					"restart tunecho to apply a new configuration");
+}
+
+int main(int argc, char **argv)
+{
+	static const int stop_signals[] = {SIGINT, SIGTERM};
+	struct daemon d = {.config_path = DEFAULT_CONFIG, .level = TUNECHO_LOG_NOTICE};
+	struct tunecho_config *cfg = NULL;
+	struct event *sigev[3] = {NULL};
+	char err[512];
+	int r, status = EXIT_RUNTIME;
+
+	if (parse_options(&d, argc, argv))
+		return EXIT_USAGE;
+	r = tunecho_config_load_file(&cfg, d.config_path, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "tunecho: %s\n", err);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (d.check_only) {
+		printf("%s: OK, %zu interfaces\n", d.config_path, tunecho_config_iface_count(cfg));
+		tunecho_config_free(cfg);
+		return EXIT_OK;
+	}
+	d.level = clamp_level((int)tunecho_config_log_level(cfg) + d.verbosity);
+	d.syslog = d.syslog || tunecho_config_syslog(cfg);
+	if (d.syslog)
+		openlog("tunecho", LOG_PID, LOG_DAEMON);
+	if (tunecho_config_iface_count(cfg) == 0) {
+		fprintf(stderr, "tunecho: %s: no interfaces: add a section such as [tun0]\n",
+			d.config_path);
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	d.base = event_base_new();
+	if (!d.base) {
+		fprintf(stderr, "tunecho: cannot create the event loop\n");
+		goto out;
+	}
+	r = tunecho_new(&d.responder, d.base);
+	if (r) {
+		fprintf(stderr, "tunecho: cannot open an rtnetlink socket: %s\n", strerror(-r));
+		goto out;
+	}
+	tunecho_set_log_fn(d.responder, log_line, &d, d.level);
+	r = tunecho_add_config(d.responder, cfg);
+	if (r < 0)
+		goto out; /* the library logged the one line that says why */
+
+	for (size_t i = 0; i < 2; i++)
+		sigev[i] = evsignal_new(d.base, stop_signals[i], on_stop, &d);
+	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	for (size_t i = 0; i < 3; i++) {
+		if (!sigev[i] || evsignal_add(sigev[i], NULL)) {
+			fprintf(stderr, "tunecho: cannot watch signals\n");
+			goto out;
+		}
+	}
+	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interfaces, tunecho %s", r, tunecho_version());
+	if (event_base_dispatch(d.base) < 0) {
+		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
+		goto out;
+	}
+	log_stats(&d);
+	status = EXIT_OK;
+
+out:
+	for (size_t i = 0; i < 3; i++)
+		if (sigev[i])
+			event_free(sigev[i]);
+	tunecho_free(d.responder);
+	if (d.base)
+		event_base_free(d.base);
+	tunecho_config_free(cfg);
+	if (d.syslog)
+		closelog();
+	return status;
+}
