@@ -197,7 +197,8 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 {
 	struct te_tun_request req = {
 		.name = ic->name,
-		.attach = ic->attach,
+		/* A persistent device outlives us; the next start takes it back. */
+		.attach = ic->attach || ic->persist,
 		.persist = ic->persist,
 		.owner = ic->owner,
 		.group = ic->group,

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon as a user runs it: real ping, ping -6 and fping against the
+ * interfaces of a config, in a network namespace each test creates itself.
+ * Only 198.18.0.0/15 and 2001:db8::/32 are used.
+ */
+#include "common.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <time.h>
+
+#define LOG_MAX           65536
+
+struct daemon {
+	pid_t pid;
+	int err_fd;
+	int status; /* exit status once it ended, else -1 */
+	char log[LOG_MAX];
+	size_t len;
+};
+
+static char conf_path[64];
+
+static const char *tunecho_bin(void)
+{
+	const char *bin = getenv("TUNECHO_BIN");
+
+	ck_assert_msg(bin != NULL, "TUNECHO_BIN is not set (run the suite through meson test)");
+	return bin;
+}
+
+/* The sample config of the source tree (meson passes its path). */
+static const char *sample_conf(void)
+{
+	const char *path = getenv("TUNECHO_SAMPLE_CONF");
+
+	ck_assert_msg(path != NULL, "TUNECHO_SAMPLE_CONF is not set (run through meson test)");
+	return path;
+}
+
+static const char *write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/tunecho-test-XXXXXX");
+	fd = mkstemp(conf_path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return conf_path;
+}
+
+static void unlink_conf(void)
+{
+	if (conf_path[0])
+		unlink(conf_path);
+}
+
+/* Read what the daemon wrote to stderr for up to @ms milliseconds. */
+static void drain(struct daemon *d, int ms)
+{
+	struct pollfd p = {.fd = d->err_fd, .events = POLLIN};
+
+	while (d->err_fd >= 0 && poll(&p, 1, ms) > 0) {
+		ssize_t n = read(d->err_fd, d->log + d->len, sizeof(d->log) - 1 - d->len);
+
+		if (n <= 0) {
+			close(d->err_fd);
+			d->err_fd = -1;
+			break;
+		}
+		d->len += (size_t)n;
+		d->log[d->len] = '\0';
+		if (strstr(d->log, "ready:"))
+			break;
+	}
+}
+
+static void spawn(struct daemon *d, const char *const argv[])
+{
+	int fds[2];
+
+	memset(d, 0, sizeof(*d));
+	d->status = -1;
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	d->pid = fork();
+	ck_assert_int_ge(d->pid, 0);
+	if (d->pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	d->err_fd = fds[0];
+}
+
+static void wait_exit(struct daemon *d)
+{
+	int st;
+
+	while (d->err_fd >= 0)
+		drain(d, 5000);
+	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
+	d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Start `tunecho -c PATH` and wait for "ready:"; false if it exited. */
+static bool start(struct daemon *d, const char *path)
+{
+	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
+	struct timespec t0, t;
+
+	spawn(d, argv);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		drain(d, 100);
+		if (strstr(d->log, "ready:"))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (d->err_fd >= 0 && t.tv_sec - t0.tv_sec < 10);
+	wait_exit(d);
+	return false;
+}
+
+/* SIGTERM, then the exit status; the log holds everything it said. */
+static int stop(struct daemon *d)
+{
+	ck_assert_int_eq(kill(d->pid, SIGTERM), 0);
+	wait_exit(d);
+	return d->status;
+}
+
+static bool iface_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+/* Replies counted in the daemon's final statistics line for @ifname. */
+static long replies_of(const struct daemon *d, const char *ifname)
+{
+	char key[64];
+	const char *p;
+	long rx, replies;
+
+	snprintf(key, sizeof(key), "tunecho: %s: ", ifname);
+	for (p = strstr(d->log, key); p; p = strstr(p + 1, key))
+		if (sscanf(p + strlen(key), "%ld received, %ld replies", &rx, &replies) == 2)
+			return replies;
+	return -1;
+}
+
+static void setup(void)
+{
+	te_test_netns();
+}
+
+START_TEST(sample_config_answers_ping_ping6_and_fping)
+{
+	struct daemon d;
+
+	ck_assert_msg(start(&d, sample_conf()), "tunecho did not start:\n%s", d.log);
+	ck_assert_ptr_nonnull(strstr(d.log, "te0: serving (created) 198.18.0.1 peer 198.18.0.2/32"));
+
+	ck_assert_int_eq(te_sh("ping -n -q -c 3 -i 0.2 -w 5 198.18.0.2 >/dev/null"), 0);
+	ck_assert_int_eq(te_sh("ping -6 -n -q -c 3 -i 0.2 -w 5 2001:db8:0:1::2 >/dev/null"), 0);
+	ck_assert_int_eq(te_sh("ping -n -q -c 3 -i 0.2 -w 5 198.18.0.6 >/dev/null"), 0);
+	ck_assert_int_eq(te_sh("ping -6 -n -q -c 3 -i 0.2 -w 5 2001:db8:0:2::2 >/dev/null"), 0);
+	/* fping: every target at once, 3 requests each, all must answer. */
+	ck_assert_int_eq(te_sh("fping -q -C 3 -p 100 198.18.0.2 198.18.0.6 2001:db8:0:1::2 "
+			       "2001:db8:0:1::99 2001:db8:0:2::2 198.18.128.1 2>/dev/null"),
+			 0);
+
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(replies_of(&d, "te0") == 6, "te0 replies wrong:\n%s", d.log);
+	ck_assert_msg(replies_of(&d, "te1") == 9, "te1 replies wrong:\n%s", d.log);
+	ck_assert_msg(replies_of(&d, "te2") == 15, "te2 replies wrong:\n%s", d.log);
+	ck_assert_msg(replies_of(&d, "total") == 30, "total replies wrong:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	ck_assert(!iface_exists("te1"));
+	ck_assert(!iface_exists("te2"));
+}
+END_TEST
+
+START_TEST(routed_prefix_answers_for_every_host)
+{
+	struct daemon d;
+	const char *path = write_conf("[rt0]\n"
+				      "address = 198.18.2.1/32\n"
+				      "address = 2001:db8:65::1/128\n"
+				      "route = 198.18.64.0/24\n"
+				      "route = 2001:db8:64::/64\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.64.77 >/dev/null"), 0);
+	ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:64::1234 >/dev/null"), 0);
+	/* 14 hosts of a /28 inside the prefix, in parallel. */
+	ck_assert_int_eq(te_sh("fping -q -g 198.18.64.16/28 >/dev/null"), 0);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(replies_of(&d, "rt0") == 18, "rt0 replies wrong:\n%s", d.log);
+	ck_assert(!iface_exists("rt0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(bad_config_exits_2_with_file_and_line_and_creates_nothing)
+{
+	struct daemon d;
+	char expect[128];
+	const char *path = write_conf("[te0]\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "colour = blue\n");
+	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
+
+	spawn(&d, argv);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 2);
+	snprintf(expect, sizeof(expect), "tunecho: %s:3: unknown key 'colour' in [te0]", path);
+	ck_assert_msg(strstr(d.log, expect), "got:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(address_rejected_by_kernel_fails_cleanly)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\n"
+				      "address = 2001:db8:1::1/64\n"
+				      "address = ff02::5/128\n");
+
+	ck_assert(!start(&d, path));
+	ck_assert_int_eq(d.status, 1);
+	/* One line: interface, request, errno text and the kernel's own. */
+	ck_assert_msg(strstr(d.log, "tunecho: error: te1: adding address ff02::5/128 failed: "
+				    "Cannot assign requested address (kernel: "),
+		      "got:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	ck_assert(!iface_exists("te1"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(existing_route_fails_cleanly)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "route = 198.18.128.0/24\n");
+
+	ck_assert_int_eq(te_sh("ip route add 198.18.128.0/24 dev lo"), 0);
+	ck_assert(!start(&d, path));
+	ck_assert_int_eq(d.status, 1);
+	ck_assert_msg(strstr(d.log, "te0: adding route 198.18.128.0/24 failed: File exists"),
+		      "got:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	/* The route that was there before is left alone. */
+	ck_assert_int_eq(te_sh("ip route show 198.18.128.0/24 dev lo | grep -q ."), 0);
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(name_taken_fails_and_leaves_the_device)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n");
+
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0"), 0);
+	ck_assert(!start(&d, path));
+	ck_assert_int_eq(d.status, 1);
+	ck_assert_msg(strstr(d.log, "te0: an interface of that name already exists; choose "
+				    "another name, or set attach = yes"),
+		      "got:\n%s", d.log);
+	ck_assert(iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(attach_serves_an_existing_device_and_leaves_it)
+{
+	struct daemon d;
+	char out[4096];
+	const char *path = write_conf("[te0]\nattach = yes\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n");
+
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0"), 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_ptr_nonnull(strstr(d.log, "te0: serving (attached)"));
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.2 >/dev/null"), 0);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(iface_exists("te0"));
+	te_sh_out(out, sizeof(out), "ip -4 addr show dev te0");
+	ck_assert_msg(!strstr(out, "198.18.0.1"), "address left behind:\n%s", out);
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(persist_keeps_the_device_and_restarts_on_it)
+{
+	struct daemon d;
+	char out[4096];
+	const char *path = write_conf("[te0]\npersist = yes\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "address = 2001:db8:7::1/64\n");
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_msg(start(&d, path), "round %d: tunecho did not start:\n%s", round,
+			      d.log);
+		ck_assert_ptr_nonnull(strstr(d.log, round == 0 ? "te0: serving (created, persistent)"
+							       : "te0: serving (attached)"));
+		ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:7::2 >/dev/null"), 0);
+		ck_assert_int_eq(stop(&d), 0);
+		ck_assert(iface_exists("te0"));
+		te_sh_out(out, sizeof(out), "ip addr show dev te0");
+		ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1"),
+			      "addresses left behind:\n%s", out);
+	}
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(without_privilege_one_line_says_what_to_do)
+{
+	struct daemon d;
+	const char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+			      "--clear-groups", "--inh-caps=-all", tunecho_bin(), "-c",
+			      sample_conf(), NULL};
+
+	ck_assert_msg(access(argv[0], X_OK) == 0, "setpriv (util-linux) is needed");
+	spawn(&d, argv);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 1);
+	ck_assert_msg(strstr(d.log, "te0: open /dev/net/tun failed: Permission denied; this "
+				    "needs CAP_NET_ADMIN: run tunecho as root\n"),
+		      "got:\n%s", d.log);
+	ck_assert_msg(strchr(d.log, '\n') == d.log + d.len - 1, "more than one line:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+}
+END_TEST
+
+START_TEST(without_dev_net_tun_one_line_says_what_to_do)
+{
+	struct daemon d;
+	const char *argv[] = {tunecho_bin(), "-c", sample_conf(), NULL};
+
+	/* Hide /dev/net in a private mount namespace of this test. */
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount("tmpfs", "/dev/net", "tmpfs", 0, NULL), 0);
+	spawn(&d, argv);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 1);
+	ck_assert_msg(strstr(d.log, "te0: cannot open /dev/net/tun: No such file or directory; "
+				    "load the tun module (modprobe tun)\n"),
+		      "got:\n%s", d.log);
+	ck_assert_msg(strchr(d.log, '\n') == d.log + d.len - 1, "more than one line:\n%s", d.log);
+}
+END_TEST
+
+START_TEST(options_help_version_check_config)
+{
+	struct daemon d;
+	char expect[4200];
+	const char *help[] = {tunecho_bin(), "--help", NULL};
+	const char *version[] = {tunecho_bin(), "--version", NULL};
+	const char *check[] = {tunecho_bin(), "--check-config", "-c", sample_conf(), NULL};
+	const char *bad[] = {tunecho_bin(), "--frobnicate", NULL};
+	const char *missing[] = {tunecho_bin(), "-c", "/nonexistent/tunecho.conf", NULL};
+
+	spawn(&d, help);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 0);
+	ck_assert_ptr_nonnull(strstr(d.log, "Usage: tunecho [OPTION]..."));
+	ck_assert_ptr_nonnull(strstr(d.log, "--check-config"));
+
+	spawn(&d, version);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 0);
+	ck_assert_ptr_nonnull(strstr(d.log, "tunecho 0."));
+
+	spawn(&d, check);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 0);
+	snprintf(expect, sizeof(expect), "%s: OK, 3 interfaces\n", sample_conf());
+	ck_assert_str_eq(d.log, expect);
+	ck_assert(!iface_exists("te0"));
+
+	spawn(&d, bad);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 2);
+	ck_assert_ptr_nonnull(strstr(d.log, "Try 'tunecho --help'"));
+
+	spawn(&d, missing);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 1);
+	ck_assert_str_eq(d.log, "tunecho: /nonexistent/tunecho.conf: No such file or directory\n");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("daemon");
+
+	te_test_require_root("test-daemon");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, sample_config_answers_ping_ping6_and_fping);
+	tcase_add_test(tc, routed_prefix_answers_for_every_host);
+	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
+	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
+	tcase_add_test(tc, existing_route_fails_cleanly);
+	tcase_add_test(tc, name_taken_fails_and_leaves_the_device);
+	tcase_add_test(tc, attach_serves_an_existing_device_and_leaves_it);
+	tcase_add_test(tc, persist_keeps_the_device_and_restarts_on_it);
+	tcase_add_test(tc, without_privilege_one_line_says_what_to_do);
+	tcase_add_test(tc, without_dev_net_tun_one_line_says_what_to_do);
+	tcase_add_test(tc, options_help_version_check_config);
+	suite_add_tcase(s, tc);
+	return te_test_run(s);
+}
