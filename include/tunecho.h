@@ -113,21 +113,21 @@ TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cf
 
 /** Why a packet was not answered. Names: tunecho_drop_reason_name(). */
 enum tunecho_drop_reason {
-	TUNECHO_DROP_NOT_IP,            /**< "not_ip": empty, or IP version neither 4 nor 6 */
-	TUNECHO_DROP_TRUNCATED,         /**< "truncated": fewer bytes than the headers claim */
-	TUNECHO_DROP_BAD_HEADER,        /**< "bad_header": IHL < 5, lengths inconsistent */
-	TUNECHO_DROP_BAD_IP_CHECKSUM,   /**< "bad_ip_checksum": IPv4 header checksum wrong */
-	TUNECHO_DROP_FRAGMENT,          /**< "fragment": IPv4 fragment (no reassembly) */
-	TUNECHO_DROP_BAD_OPTIONS,       /**< "bad_options": malformed or source-route IPv4 options */
-	TUNECHO_DROP_BAD_SOURCE,        /**< "bad_source": unspecified, multicast, broadcast, loopback */
-	TUNECHO_DROP_BAD_DESTINATION,   /**< "bad_destination": multicast, broadcast, unspecified */
-	TUNECHO_DROP_NOT_ICMP,          /**< "not_icmp": another transport protocol */
-	TUNECHO_DROP_EXT_HEADER,        /**< "ext_header": IPv6 extension header before ICMPv6 */
+	TUNECHO_DROP_NOT_IP,	      /**< "not_ip": empty, or IP version neither 4 nor 6 */
+	TUNECHO_DROP_TRUNCATED,	      /**< "truncated": fewer bytes than the headers claim */
+	TUNECHO_DROP_BAD_HEADER,      /**< "bad_header": IHL < 5, lengths inconsistent */
+	TUNECHO_DROP_BAD_IP_CHECKSUM, /**< "bad_ip_checksum": IPv4 header checksum wrong */
+	TUNECHO_DROP_FRAGMENT,	      /**< "fragment": IPv4 fragment (no reassembly) */
+	TUNECHO_DROP_BAD_OPTIONS,     /**< "bad_options": malformed or source-route IPv4 options */
+	TUNECHO_DROP_BAD_SOURCE, /**< "bad_source": unspecified, multicast, broadcast, loopback */
+	TUNECHO_DROP_BAD_DESTINATION,	/**< "bad_destination": multicast, broadcast, unspecified */
+	TUNECHO_DROP_NOT_ICMP,		/**< "not_icmp": another transport protocol */
+	TUNECHO_DROP_EXT_HEADER,	/**< "ext_header": IPv6 extension header before ICMPv6 */
 	TUNECHO_DROP_BAD_ICMP_CHECKSUM, /**< "bad_icmp_checksum" */
-	TUNECHO_DROP_NOT_ECHO,          /**< "not_echo": ICMP error, echo reply, any other type */
-	TUNECHO_DROP_BAD_CODE,          /**< "bad_code": echo request with a code other than 0 */
-	TUNECHO_DROP_HANDLER,           /**< "handler": dropped by a custom handler */
-	TUNECHO_DROP_REASONS            /**< number of reasons, not a reason */
+	TUNECHO_DROP_NOT_ECHO,		/**< "not_echo": ICMP error, echo reply, any other type */
+	TUNECHO_DROP_BAD_CODE,		/**< "bad_code": echo request with a code other than 0 */
+	TUNECHO_DROP_HANDLER,		/**< "handler": dropped by a custom handler */
+	TUNECHO_DROP_REASONS		/**< number of reasons, not a reason */
 };
 
 /**
@@ -138,9 +138,9 @@ TUNECHO_EXPORT const char *tunecho_drop_reason_name(enum tunecho_drop_reason rea
 
 /** What a handler decided about a packet. */
 enum tunecho_verdict {
-	TUNECHO_PASS,   /**< not mine: hand the packet to the next handler */
+	TUNECHO_PASS,	/**< not mine: hand the packet to the next handler */
 	TUNECHO_ANSWER, /**< the buffer now holds a reply of pkt->len bytes: write it */
-	TUNECHO_DROP,   /**< do not answer; count it under pkt->reason */
+	TUNECHO_DROP,	/**< do not answer; count it under pkt->reason */
 };
 
 /**
@@ -158,11 +158,11 @@ struct tunecho_packet {
 
 /** Counters of one interface, or totals over all of them. */
 struct tunecho_stats {
-	uint64_t rx_packets;   /**< packets read from the TUN device */
-	uint64_t rx_bytes;     /**< their bytes */
-	uint64_t replies;      /**< replies written */
-	uint64_t tx_bytes;     /**< their bytes */
-	uint64_t write_errors; /**< replies the device refused */
+	uint64_t rx_packets;		      /**< packets read from the TUN device */
+	uint64_t rx_bytes;		      /**< their bytes */
+	uint64_t replies;		      /**< replies written */
+	uint64_t tx_bytes;		      /**< their bytes */
+	uint64_t write_errors;		      /**< replies the device refused */
 	uint64_t drops[TUNECHO_DROP_REASONS]; /**< unanswered packets, by reason */
 };
 

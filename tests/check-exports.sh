@@ -10,7 +10,7 @@ syms=$("$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | s
 bad=$(printf '%s\n' "$syms" | grep -v -e '^tunecho_' -e '^TUNECHO_0$' || true)
 if [ -n "$bad" ]; then
 	echo "symbols outside the tunecho_ prefix exported by $lib:"
-	printf '  %s\n' $bad
+	printf '%s\n' "$bad" | sed 's/^/  /'
 	exit 1
 fi
 echo "$(printf '%s\n' "$syms" | grep -c '^tunecho_') symbols, all tunecho_*"

@@ -79,7 +79,7 @@ static inline int te_sh(const char *fmt, ...)
 
 /* Run a shell command, its standard output (truncated) into @out. */
 static inline int te_sh_out(char *out, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static inline int te_sh_out(char *out, size_t size, const char *fmt, ...)
 {
 	char cmd[1024];

@@ -12,7 +12,7 @@
 #include <sys/mount.h>
 #include <time.h>
 
-#define LOG_MAX           65536
+#define LOG_MAX 65536
 
 struct daemon {
 	pid_t pid;
@@ -163,7 +163,8 @@ START_TEST(sample_config_answers_ping_ping6_and_fping)
 	struct daemon d;
 
 	ck_assert_msg(start(&d, sample_conf()), "tunecho did not start:\n%s", d.log);
-	ck_assert_ptr_nonnull(strstr(d.log, "te0: serving (created) 198.18.0.1 peer 198.18.0.2/32"));
+	ck_assert_ptr_nonnull(
+	    strstr(d.log, "te0: serving (created) 198.18.0.1 peer 198.18.0.2/32"));
 
 	ck_assert_int_eq(te_sh("ping -n -q -c 3 -i 0.2 -w 5 198.18.0.2 >/dev/null"), 0);
 	ck_assert_int_eq(te_sh("ping -6 -n -q -c 3 -i 0.2 -w 5 2001:db8:0:1::2 >/dev/null"), 0);
@@ -311,9 +312,11 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 	for (int round = 0; round < 2; round++) {
 		ck_assert_msg(start(&d, path), "round %d: tunecho did not start:\n%s", round,
 			      d.log);
-		ck_assert_ptr_nonnull(strstr(d.log, round == 0 ? "te0: serving (created, persistent)"
-							       : "te0: serving (attached)"));
-		ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:7::2 >/dev/null"), 0);
+		ck_assert_ptr_nonnull(strstr(d.log, round == 0
+							? "te0: serving (created, persistent)"
+							: "te0: serving (attached)"));
+		ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:7::2 >/dev/null"),
+				 0);
 		ck_assert_int_eq(stop(&d), 0);
 		ck_assert(iface_exists("te0"));
 		te_sh_out(out, sizeof(out), "ip addr show dev te0");
@@ -327,9 +330,15 @@ END_TEST
 START_TEST(without_privilege_one_line_says_what_to_do)
 {
 	struct daemon d;
-	const char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-			      "--clear-groups", "--inh-caps=-all", tunecho_bin(), "-c",
-			      sample_conf(), NULL};
+	const char *argv[] = {"/usr/bin/setpriv",
+			      "--reuid=65534",
+			      "--regid=65534",
+			      "--clear-groups",
+			      "--inh-caps=-all",
+			      tunecho_bin(),
+			      "-c",
+			      sample_conf(),
+			      NULL};
 
 	ck_assert_msg(access(argv[0], X_OK) == 0, "setpriv (util-linux) is needed");
 	spawn(&d, argv);

@@ -38,8 +38,7 @@ static struct tunecho_config *config(const char *text)
 	return cfg;
 }
 
-static struct tunecho *responder(struct event_base *base, const char *text,
-				 struct log_capture *log)
+static struct tunecho *responder(struct event_base *base, const char *text, struct log_capture *log)
 {
 	struct tunecho_config *cfg = config(text);
 	struct tunecho *t = NULL;
@@ -106,7 +105,7 @@ START_TEST(free_removes_created_interfaces)
 	ck_assert_ptr_null(tunecho_iface_name(t, 2));
 	te_sh_out(out, sizeof(out), "ip addr show dev te1");
 	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "qlen 4000") &&
-			      strstr(out, "2001:db8:1::1/64") && strstr(out, ",UP"),
+			  strstr(out, "2001:db8:1::1/64") && strstr(out, ",UP"),
 		      "te1 not configured:\n%s", out);
 	ck_assert_ptr_nonnull(strstr(log.text, "notice: te0: serving (created)"));
 
@@ -178,7 +177,7 @@ START_TEST(device_deleted_underneath_leaves_the_loop_without_spinning)
 	cpu = cpu_seconds() - cpu;
 	ck_assert_msg(cpu < 0.1, "the loop spun: %.3f s of CPU in 0.5 s", cpu);
 	ck_assert_msg(strstr(log.text, "warning: te0: read failed: ") &&
-			      strstr(log.text, "no longer serving it"),
+			  strstr(log.text, "no longer serving it"),
 		      "log:\n%s", log.text);
 	/* Exactly one line about it. */
 	ck_assert_ptr_null(strstr(strstr(log.text, "te0: read failed") + 1, "te0: read failed"));
@@ -195,8 +194,8 @@ END_TEST
 START_TEST(two_responders_side_by_side)
 {
 	struct event_base *bases[2] = {event_base_new(), event_base_new()};
-	struct tunecho *a = responder(bases[0], "[ta]\naddress = 198.18.0.1 peer 198.18.0.2\n",
-				      NULL);
+	struct tunecho *a =
+	    responder(bases[0], "[ta]\naddress = 198.18.0.1 peer 198.18.0.2\n", NULL);
 	struct tunecho *b = responder(bases[1], "[tb]\naddress = 2001:db8:b::1/64\n", NULL);
 	struct tunecho_stats st;
 

@@ -24,9 +24,9 @@
 #include "util.h"
 
 #define GLOBAL_SECTION "global"
-#define MIN_MTU        68   /* RFC 791: every IPv4 host must take 68 bytes */
+#define MIN_MTU	       68   /* RFC 791: every IPv4 host must take 68 bytes */
 #define MIN_MTU_IPV6   1280 /* RFC 8200 §5 */
-#define MAX_MTU        65535
+#define MAX_MTU	       65535
 #define MAX_TXQLEN     (1u << 24)
 
 /* Keys that may be given once per section, as bits of `seen`. */
@@ -42,7 +42,7 @@ enum once_key {
 };
 
 struct source {
-	FILE *file;       /* read from a file, or */
+	FILE *file;	  /* read from a file, or */
 	const char *text; /* from a string, advancing */
 };
 
@@ -104,8 +104,9 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (!valid_ifname_char((unsigned char)name[i])) {
-			fail(ps, "interface name '%.*s' has an invalid character '%c' (use letters, "
-				 "digits, '-', '_' and '.')",
+			fail(ps,
+			     "interface name '%.*s' has an invalid character '%c' (use letters, "
+			     "digits, '-', '_' and '.')",
 			     (int)len, name, name[i]);
 			return;
 		}
@@ -306,7 +307,8 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 	}
 	if (n == 3) {
 		if (!parse_prefix(tok[2], &a.peer, NULL)) {
-			fail(ps, "address: peer '%s' is not an IPv4 or IPv6 address with optional /LEN",
+			fail(ps,
+			     "address: peer '%s' is not an IPv4 or IPv6 address with optional /LEN",
 			     tok[2]);
 			return;
 		}
@@ -427,7 +429,8 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			return;
 		for (size_t i = 0; i < 5; i++) {
 			if (!strcmp(value, levels[i])) {
-				ps->cfg->log_level = (enum tunecho_log_level)(TUNECHO_LOG_ERR + (int)i);
+				ps->cfg->log_level =
+				    (enum tunecho_log_level)(TUNECHO_LOG_ERR + (int)i);
 				return;
 			}
 		}

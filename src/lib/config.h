@@ -35,10 +35,10 @@ struct te_iface_config {
 	size_t n_addrs;
 	struct te_prefix *routes;
 	size_t n_routes;
-	uint32_t mtu;      /* 0: leave the kernel's */
-	uint32_t txqlen;   /* 0: leave the kernel's */
-	int64_t owner;     /* -1: unset */
-	int64_t group;     /* -1: unset */
+	uint32_t mtu;	 /* 0: leave the kernel's */
+	uint32_t txqlen; /* 0: leave the kernel's */
+	int64_t owner;	 /* -1: unset */
+	int64_t group;	 /* -1: unset */
 	bool persist;
 	bool attach;
 };

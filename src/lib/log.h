@@ -12,6 +12,6 @@ struct te_logger {
 };
 
 void te_log(const struct te_logger *lg, enum tunecho_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

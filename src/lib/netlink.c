@@ -150,8 +150,8 @@ static size_t addr_len(int family)
 
 int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg)
 {
-	struct nlmsghdr *nlh = start(nl, add ? RTM_NEWADDR : RTM_DELADDR,
-				     add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh =
+	    start(nl, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	size_t len = addr_len(a->local.family);
 	/* No duplicate address detection: a TUN has no neighbours to ask. */
@@ -173,8 +173,8 @@ int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address 
 
 int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix *dst, char *msg)
 {
-	struct nlmsghdr *nlh = start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE,
-				     add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh =
+	    start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
 	rtm->rtm_family = (uint8_t)dst->family;

@@ -177,8 +177,8 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 		return pass(pkt, TUNECHO_DROP_BAD_CODE);
 
 	/* The reply: type 0, identifier, sequence and data untouched. */
-	csum = te_csum_update16(get16(icmp + ICMP_CSUM), ICMP_ECHO_REQUEST << 8,
-				ICMP_ECHO_REPLY << 8);
+	csum =
+	    te_csum_update16(get16(icmp + ICMP_CSUM), ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
 	icmp[0] = ICMP_ECHO_REPLY;
 	put16(icmp + ICMP_CSUM, csum);
 
@@ -239,7 +239,7 @@ static int ip6_is_v4mapped(const uint8_t *a)
 static int ip6_is_ext_header(uint8_t nh)
 {
 	switch (nh) {
-	case 0:   /* hop-by-hop options */
+	case 0:	  /* hop-by-hop options */
 	case 43:  /* routing */
 	case 44:  /* fragment */
 	case 50:  /* ESP */
@@ -272,8 +272,8 @@ enum tunecho_verdict te_icmp6_echo_ex(struct tunecho_packet *pkt, int verify_che
 		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
 	if (plen > pkt->len - IP6_HLEN)
 		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	if (p[IP6_SRC] == 0xff || ip6_is_unspecified(p + IP6_SRC) ||
-	    ip6_is_loopback(p + IP6_SRC) || ip6_is_v4mapped(p + IP6_SRC))
+	if (p[IP6_SRC] == 0xff || ip6_is_unspecified(p + IP6_SRC) || ip6_is_loopback(p + IP6_SRC) ||
+	    ip6_is_v4mapped(p + IP6_SRC))
 		return drop(pkt, TUNECHO_DROP_BAD_SOURCE);
 	if (p[IP6_DST] == 0xff || ip6_is_unspecified(p + IP6_DST) || ip6_is_loopback(p + IP6_DST))
 		return drop(pkt, TUNECHO_DROP_BAD_DESTINATION);

@@ -89,8 +89,8 @@ static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_pa
 static void iface_lost(struct te_iface *ifc, int err)
 {
 	te_log(&ifc->t->log, TUNECHO_LOG_WARNING,
-	       "%s: read failed: %s; the device is gone or broken, no longer serving it",
-	       ifc->name, strerror(err));
+	       "%s: read failed: %s; the device is gone or broken, no longer serving it", ifc->name,
+	       strerror(err));
 	event_del(ifc->ev);
 	close(ifc->fd);
 	ifc->fd = -1;
@@ -117,14 +117,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		st->rx_packets++;
 		st->rx_bytes += (uint64_t)n;
 		pkt = (struct tunecho_packet){
-			.data = t->rxbuf,
-			.len = (size_t)n,
-			.room = sizeof(t->rxbuf),
-			.reason = TUNECHO_DROP_NOT_IP,
+		    .data = t->rxbuf,
+		    .len = (size_t)n,
+		    .room = sizeof(t->rxbuf),
+		    .reason = TUNECHO_DROP_NOT_IP,
 		};
 		switch (run_chain(t, &pkt)) {
 		case TUNECHO_ANSWER:
-			if (pkt.len <= pkt.room && write(fd, pkt.data, pkt.len) == (ssize_t)pkt.len) {
+			if (pkt.len <= pkt.room &&
+			    write(fd, pkt.data, pkt.len) == (ssize_t)pkt.len) {
 				st->replies++;
 				st->tx_bytes += pkt.len;
 			} else {
@@ -196,12 +197,12 @@ static void log_failure(struct tunecho *t, const char *ifname, const char *what,
 static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic)
 {
 	struct te_tun_request req = {
-		.name = ic->name,
-		/* A persistent device outlives us; the next start takes it back. */
-		.attach = ic->attach || ic->persist,
-		.persist = ic->persist,
-		.owner = ic->owner,
-		.group = ic->group,
+	    .name = ic->name,
+	    /* A persistent device outlives us; the next start takes it back. */
+	    .attach = ic->attach || ic->persist,
+	    .persist = ic->persist,
+	    .owner = ic->owner,
+	    .group = ic->group,
 	};
 	const char *step = "";
 	int fd = te_tun_open(&req, &ifc->created, &step);
@@ -253,8 +254,8 @@ static int add_addresses(struct tunecho *t, struct te_iface *ifc, const struct t
 		if (r == -EEXIST && !ifc->created) {
 			/* Someone else's: use it, but do not remove it later. */
 			te_log(&t->log, TUNECHO_LOG_NOTICE,
-			       "%s: address %s is already there; it will be left in place", ifc->name,
-			       text);
+			       "%s: address %s is already there; it will be left in place",
+			       ifc->name, text);
 			continue;
 		}
 		if (r) {

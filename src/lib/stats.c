@@ -2,20 +2,20 @@
 #include "stats.h"
 
 static const char *const reason_names[TUNECHO_DROP_REASONS] = {
-	[TUNECHO_DROP_NOT_IP] = "not_ip",
-	[TUNECHO_DROP_TRUNCATED] = "truncated",
-	[TUNECHO_DROP_BAD_HEADER] = "bad_header",
-	[TUNECHO_DROP_BAD_IP_CHECKSUM] = "bad_ip_checksum",
-	[TUNECHO_DROP_FRAGMENT] = "fragment",
-	[TUNECHO_DROP_BAD_OPTIONS] = "bad_options",
-	[TUNECHO_DROP_BAD_SOURCE] = "bad_source",
-	[TUNECHO_DROP_BAD_DESTINATION] = "bad_destination",
-	[TUNECHO_DROP_NOT_ICMP] = "not_icmp",
-	[TUNECHO_DROP_EXT_HEADER] = "ext_header",
-	[TUNECHO_DROP_BAD_ICMP_CHECKSUM] = "bad_icmp_checksum",
-	[TUNECHO_DROP_NOT_ECHO] = "not_echo",
-	[TUNECHO_DROP_BAD_CODE] = "bad_code",
-	[TUNECHO_DROP_HANDLER] = "handler",
+    [TUNECHO_DROP_NOT_IP] = "not_ip",
+    [TUNECHO_DROP_TRUNCATED] = "truncated",
+    [TUNECHO_DROP_BAD_HEADER] = "bad_header",
+    [TUNECHO_DROP_BAD_IP_CHECKSUM] = "bad_ip_checksum",
+    [TUNECHO_DROP_FRAGMENT] = "fragment",
+    [TUNECHO_DROP_BAD_OPTIONS] = "bad_options",
+    [TUNECHO_DROP_BAD_SOURCE] = "bad_source",
+    [TUNECHO_DROP_BAD_DESTINATION] = "bad_destination",
+    [TUNECHO_DROP_NOT_ICMP] = "not_icmp",
+    [TUNECHO_DROP_EXT_HEADER] = "ext_header",
+    [TUNECHO_DROP_BAD_ICMP_CHECKSUM] = "bad_icmp_checksum",
+    [TUNECHO_DROP_NOT_ECHO] = "not_echo",
+    [TUNECHO_DROP_BAD_CODE] = "bad_code",
+    [TUNECHO_DROP_HANDLER] = "handler",
 };
 
 const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)

@@ -8,8 +8,8 @@
 
 struct te_tun_request {
 	const char *name;
-	bool attach;  /* an existing device of that name may be used */
-	bool persist; /* make a device we create persistent */
+	bool attach;	      /* an existing device of that name may be used */
+	bool persist;	      /* make a device we create persistent */
 	int64_t owner, group; /* -1: leave unset */
 };
 

@@ -20,7 +20,7 @@
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* start-up refused by the system */
-	EXIT_USAGE = 2,   /* bad options or configuration: nothing was created */
+	EXIT_USAGE = 2,	  /* bad options or configuration: nothing was created */
 };
 
 struct daemon {
@@ -70,7 +70,7 @@ static void log_line(void *arg, enum tunecho_log_level level, const char *msg)
 }
 
 static void logf_(struct daemon *d, enum tunecho_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void logf_(struct daemon *d, enum tunecho_log_level level, const char *fmt, ...)
 {
@@ -89,14 +89,10 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 {
 	enum { OPT_SYSLOG = 256 };
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"syslog", no_argument, NULL, OPT_SYSLOG},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},  {"check-config", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},       {"quiet", no_argument, NULL, 'q'},
+	    {"syslog", no_argument, NULL, OPT_SYSLOG}, {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -129,8 +125,9 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tunecho: unexpected argument '%s'\n"
-				"Try 'tunecho --help' for more information.\n",
+		fprintf(stderr,
+			"tunecho: unexpected argument '%s'\n"
+			"Try 'tunecho --help' for more information.\n",
 			argv[optind]);
 		return -EINVAL;
 	}
@@ -163,10 +160,10 @@ static void log_stats(struct daemon *d)
 			if (!st.drops[r])
 				continue;
 			dropped += st.drops[r];
-			len += (size_t)snprintf(drops + len, sizeof(drops) - len, "%s%s %llu",
-						len ? ", " : " (",
-						tunecho_drop_reason_name((enum tunecho_drop_reason)r),
-						(unsigned long long)st.drops[r]);
+			len += (size_t)snprintf(
+			    drops + len, sizeof(drops) - len, "%s%s %llu", len ? ", " : " (",
+			    tunecho_drop_reason_name((enum tunecho_drop_reason)r),
+			    (unsigned long long)st.drops[r]);
 			if (len >= sizeof(drops))
 				break;
 		}
@@ -192,8 +189,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	logf_(arg, TUNECHO_LOG_WARNING, "SIGHUP received: reloading is not supported yet; "
-					"restart tunecho to apply a new configuration");
+	logf_(arg, TUNECHO_LOG_WARNING,
+	      "SIGHUP received: reloading is not supported yet; "
+	      "restart tunecho to apply a new configuration");
 }
 
 int main(int argc, char **argv)
