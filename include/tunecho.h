@@ -154,7 +154,18 @@ struct tunecho_packet {
 	size_t len;
 	size_t room;
 	enum tunecho_drop_reason reason;
+	const char *ifname; /**< the interface it came in on (read only) */
+	int ifindex;	    /**< its kernel interface index */
 };
+
+/**
+ * A packet handler: look at @pkt and decide. Called on the event base's
+ * thread for every packet read, in chain order, until one answers or
+ * drops. It must not block, and must not add or remove handlers or
+ * interfaces, or free the responder, from inside the call. @arg is the
+ * pointer given to tunecho_add_handler().
+ */
+typedef enum tunecho_verdict tunecho_handler_fn(void *arg, struct tunecho_packet *pkt);
 
 /** Counters of one interface, or totals over all of them. */
 struct tunecho_stats {
@@ -213,6 +224,49 @@ TUNECHO_EXPORT void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, vo
  */
 TUNECHO_EXPORT int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg);
 
+/**
+ * Stop serving interface @name and undo what the responder set up for it,
+ * as tunecho_free() does for all. The other interfaces keep running.
+ * Returns 0, or -ENOENT when the responder holds no such interface.
+ */
+TUNECHO_EXPORT int tunecho_remove_iface(struct tunecho *t, const char *name);
+
+/** Where tunecho_add_handler() puts a handler in the chain. */
+enum tunecho_handler_position {
+	TUNECHO_HANDLER_FIRST, /**< before the built-in echo handlers */
+	TUNECHO_HANDLER_LAST,  /**< after them: sees what they passed on */
+};
+
+/** The built-in handlers, for tunecho_set_builtin(). */
+enum tunecho_builtin {
+	TUNECHO_BUILTIN_ICMP4_ECHO,
+	TUNECHO_BUILTIN_ICMP6_ECHO,
+};
+
+/**
+ * Add @fn to the chain of @t. Handlers added with TUNECHO_HANDLER_FIRST
+ * run in the order added, all before the built-in ones; those added with
+ * TUNECHO_HANDLER_LAST run in the order added, after them. The built-ins
+ * pass (with a reason set) everything that is not an echo request of
+ * their family, so a LAST handler sees UDP, TCP, other ICMP types...
+ * @arg is passed to @fn as is and stays the caller's.
+ * Returns 0, -EINVAL for a NULL @t or @fn or a bad @pos, -ENOSPC when
+ * the chain is full (16 handlers in all).
+ */
+TUNECHO_EXPORT int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
+				       enum tunecho_handler_position pos);
+
+/**
+ * Remove the handler added with @fn and @arg. Returns 0 or -ENOENT.
+ */
+TUNECHO_EXPORT int tunecho_remove_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg);
+
+/**
+ * Turn a built-in handler off (@enabled 0) or back on. Both are on after
+ * tunecho_new(). Returns 0 or -EINVAL.
+ */
+TUNECHO_EXPORT int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabled);
+
 /** Number of interfaces the responder holds (serving or failed). */
 TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);
 
@@ -228,6 +282,15 @@ TUNECHO_EXPORT const char *tunecho_iface_name(const struct tunecho *t, size_t in
  * Returns 0 or -ERANGE.
  */
 TUNECHO_EXPORT int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out);
+
+/**
+ * Render the counters of every interface and the totals as one line of
+ * JSON (format: README, "Statistics") into @buf, NUL-terminated and
+ * truncated to @size like snprintf(); @buf may be NULL when @size is 0.
+ * Returns the length of the whole JSON text (excluding the NUL): call
+ * once with size 0 to learn it. Returns -EINVAL for a NULL @t.
+ */
+TUNECHO_EXPORT int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

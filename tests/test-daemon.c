@@ -6,6 +6,7 @@
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -74,7 +75,7 @@ static void drain(struct daemon *d, int ms)
 		}
 		d->len += (size_t)n;
 		d->log[d->len] = '\0';
-		if (strstr(d->log, "ready:"))
+		if (strstr(d->log, ": ready"))
 			break;
 	}
 }
@@ -108,22 +109,29 @@ static void wait_exit(struct daemon *d)
 	d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Start `tunecho -c PATH` and wait for "ready:"; false if it exited. */
-static bool start(struct daemon *d, const char *path)
+/* Start @argv and wait for "ready"; false if it exited. */
+static bool start_argv(struct daemon *d, const char *const argv[])
 {
-	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
 	struct timespec t0, t;
 
 	spawn(d, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		drain(d, 100);
-		if (strstr(d->log, "ready:"))
+		if (strstr(d->log, ": ready"))
 			return true;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (d->err_fd >= 0 && t.tv_sec - t0.tv_sec < 10);
 	wait_exit(d);
 	return false;
+}
+
+/* Start `tunecho -c PATH` and wait for "ready:"; false if it exited. */
+static bool start(struct daemon *d, const char *path)
+{
+	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
+
+	return start_argv(d, argv);
 }
 
 /* SIGTERM, then the exit status; the log holds everything it said. */
@@ -204,6 +212,91 @@ START_TEST(routed_prefix_answers_for_every_host)
 	ck_assert_msg(replies_of(&d, "rt0") == 18, "rt0 replies wrong:\n%s", d.log);
 	ck_assert(!iface_exists("rt0"));
 	unlink_conf();
+}
+END_TEST
+
+START_TEST(a_flooded_interface_does_not_starve_another)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "txqueuelen = 1000\n"
+				      "[te1]\n"
+				      "address = 198.18.0.5 peer 198.18.0.6\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	/* Bounded flood: 64 in flight, 20000 requests, 10 s at most. */
+	ck_assert_int_eq(te_sh("ping -n -q -f -l 64 -c 20000 -w 10 198.18.0.2 >/dev/null & "
+			       "sleep 0.2; ping -n -q -c 5 -i 0.05 -w 3 198.18.0.6 >/dev/null; "
+			       "r=$?; wait; exit $r"),
+			 0);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(replies_of(&d, "te1") == 5, "te1 replies wrong:\n%s", d.log);
+	ck_assert_msg(replies_of(&d, "te0") >= 19000, "te0 replies wrong:\n%s", d.log);
+	unlink_conf();
+}
+END_TEST
+
+/* Send @msg to UDP @port of @addr; true when the same bytes come back
+ * within @ms milliseconds. */
+static bool udp_echoes(int family, const char *addr, uint16_t port, const char *msg, int ms)
+{
+	struct sockaddr_storage to = {0};
+	socklen_t len;
+	struct pollfd p;
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		ck_assert_int_eq(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6->sin6_addr), 1);
+		len = sizeof(*sin6);
+	}
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	/* Connected: the kernel only hands us datagrams from that peer. */
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, len), 0);
+	ck_assert_int_eq(send(fd, msg, strlen(msg), 0), (ssize_t)strlen(msg));
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	n = poll(&p, 1, ms) == 1 ? recv(fd, buf, sizeof(buf), 0) : -1;
+	close(fd);
+	return n == (ssize_t)strlen(msg) && !memcmp(buf, msg, (size_t)n);
+}
+
+START_TEST(embedding_example_answers_ping_and_udp_echo)
+{
+	struct daemon d;
+	const char *bin = getenv("TUNECHO_EXAMPLE_BIN");
+	const char *argv[] = {bin, NULL};
+
+	ck_assert_msg(bin != NULL, "TUNECHO_EXAMPLE_BIN is not set");
+	ck_assert_msg(start_argv(&d, argv), "the example did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.1.2 >/dev/null"), 0);
+	ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:1:1::2 >/dev/null"), 0);
+	ck_assert(udp_echoes(AF_INET, "198.18.1.2", 7, "hello over IPv4", 2000));
+	ck_assert(udp_echoes(AF_INET6, "2001:db8:1:1::7", 7, "hello over IPv6, odd", 2000));
+	/* Not port 7: every handler passes it on; counted as not_icmp. */
+	ck_assert(!udp_echoes(AF_INET, "198.18.1.2", 9, "discard me", 300));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(strstr(d.log, "{\"interfaces\":[{\"name\":\"ex0\",\"serving\":true,"
+				    "\"rx_packets\":"),
+		      "no JSON statistics:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "\"replies\":3,"), "ex0 should have 3 replies:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "\"total\":{"), "no totals:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "\"not_icmp\":1,"), "port 9 not counted:\n%s", d.log);
+	ck_assert(!iface_exists("ex0"));
+	ck_assert(!iface_exists("ex1"));
 }
 END_TEST
 
@@ -421,6 +514,8 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sample_config_answers_ping_ping6_and_fping);
 	tcase_add_test(tc, routed_prefix_answers_for_every_host);
+	tcase_add_test(tc, a_flooded_interface_does_not_starve_another);
+	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
 	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
 	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
 	tcase_add_test(tc, existing_route_fails_cleanly);

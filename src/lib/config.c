@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -154,7 +155,7 @@ static void scan_section_header(struct parser *ps, const char *line)
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parser *ps = stream;
-	size_t n = 0, max = (size_t)num - 1;
+	size_t n = 0, max = (size_t)num - 1, skip;
 	bool too_long = false;
 	int c;
 
@@ -180,10 +181,26 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	str[n] = '\0';
 	ps->line++;
+	/* the same limit for a last line without a newline */
+	if (n == max && str[n - 1] != '\n')
+		too_long = true;
 	if (too_long) {
 		fail(ps, "line is longer than %zu characters", max - 1);
 		return NULL;
 	}
+	/*
+	 * libinih would take an indented line after a key as a continuation
+	 * of that key's value ("  mtu = 1500" after an address becomes part
+	 * of the address), and it skips a UTF-8 BOM that scan_section_header
+	 * would not: hand it lines without either, so indentation is only
+	 * cosmetic and the header of a file saved with a BOM still counts.
+	 */
+	skip = 0;
+	if (ps->line == 1 && !strncmp(str, "\xEF\xBB\xBF", 3))
+		skip = 3;
+	while (str[skip] != '\n' && isspace((unsigned char)str[skip]))
+		skip++;
+	memmove(str, str + skip, n - skip + 1);
 	scan_section_header(ps, str);
 	return str;
 }
@@ -570,12 +587,19 @@ int tunecho_config_load_file(struct tunecho_config **out, const char *path, char
 			     size_t errlen)
 {
 	char where[PATH_MAX + 2];
+	struct stat st;
 	FILE *f;
 	int r;
 
 	if (!out || !path)
 		return -EINVAL;
 	f = fopen(path, "re");
+	/* a directory opens, and would then fail as a bare "read error" */
+	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		f = NULL;
+		errno = EISDIR;
+	}
 	if (!f) {
 		r = -errno;
 		if (errlen)

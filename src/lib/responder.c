@@ -32,13 +32,18 @@
 /* The largest packet a TUN device can hand us: an IP datagram. */
 #define TE_RXBUF 65536
 
-#define TE_MAX_HANDLERS 8
+#define TE_MAX_HANDLERS 16
 
-typedef enum tunecho_verdict te_handler_fn(void *arg, struct tunecho_packet *pkt);
-
+/*
+ * The chain is one array in run order: handlers added FIRST, the two
+ * built-ins, handlers added LAST.
+ */
 struct te_handler {
-	te_handler_fn *fn;
+	tunecho_handler_fn *fn;
 	void *arg;
+	int builtin; /* enum tunecho_builtin, or -1 for the caller's */
+	bool first;  /* added with TUNECHO_HANDLER_FIRST */
+	bool enabled;
 };
 
 struct te_iface {
@@ -78,8 +83,12 @@ const char *tunecho_version(void)
 static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_packet *pkt)
 {
 	for (size_t i = 0; i < t->n_handlers; i++) {
-		enum tunecho_verdict v = t->handlers[i].fn(t->handlers[i].arg, pkt);
+		const struct te_handler *h = &t->handlers[i];
+		enum tunecho_verdict v;
 
+		if (!h->enabled)
+			continue;
+		v = h->fn(h->arg, pkt);
 		if (v != TUNECHO_PASS)
 			return v;
 	}
@@ -121,6 +130,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		    .len = (size_t)n,
 		    .room = sizeof(t->rxbuf),
 		    .reason = TUNECHO_DROP_NOT_IP,
+		    .ifname = ifc->name,
+		    .ifindex = ifc->ifindex,
 		};
 		switch (run_chain(t, &pkt)) {
 		case TUNECHO_ANSWER:
@@ -403,8 +414,10 @@ int tunecho_new(struct tunecho **out, struct event_base *base)
 		free(t);
 		return r;
 	}
-	t->handlers[t->n_handlers++] = (struct te_handler){te_icmp4_echo, NULL};
-	t->handlers[t->n_handlers++] = (struct te_handler){te_icmp6_echo, NULL};
+	t->handlers[t->n_handlers++] = (struct te_handler){
+	    .fn = te_icmp4_echo, .builtin = TUNECHO_BUILTIN_ICMP4_ECHO, .enabled = true};
+	t->handlers[t->n_handlers++] = (struct te_handler){
+	    .fn = te_icmp6_echo, .builtin = TUNECHO_BUILTIN_ICMP6_ECHO, .enabled = true};
 	*out = t;
 	return 0;
 }
@@ -450,4 +463,103 @@ int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *o
 	for (size_t i = 0; i < t->n_ifaces; i++)
 		te_stats_add(out, &t->ifaces[i]->stats);
 	return 0;
+}
+
+int tunecho_remove_iface(struct tunecho *t, const char *name)
+{
+	if (!t || !name)
+		return -EINVAL;
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		struct te_iface *ifc = t->ifaces[i];
+
+		if (strcmp(ifc->name, name))
+			continue;
+		memmove(&t->ifaces[i], &t->ifaces[i + 1],
+			(t->n_ifaces - i - 1) * sizeof(*t->ifaces));
+		t->n_ifaces--;
+		iface_stop(t, ifc, true);
+		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
+			enum tunecho_handler_position pos)
+{
+	size_t at = 0;
+
+	if (!t || !fn || (pos != TUNECHO_HANDLER_FIRST && pos != TUNECHO_HANDLER_LAST))
+		return -EINVAL;
+	if (t->n_handlers == TE_MAX_HANDLERS)
+		return -ENOSPC;
+	if (pos == TUNECHO_HANDLER_LAST)
+		at = t->n_handlers;
+	else
+		while (at < t->n_handlers && t->handlers[at].first)
+			at++;
+	memmove(&t->handlers[at + 1], &t->handlers[at],
+		(t->n_handlers - at) * sizeof(*t->handlers));
+	t->handlers[at] = (struct te_handler){
+	    .fn = fn,
+	    .arg = arg,
+	    .builtin = -1,
+	    .first = pos == TUNECHO_HANDLER_FIRST,
+	    .enabled = true,
+	};
+	t->n_handlers++;
+	return 0;
+}
+
+int tunecho_remove_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg)
+{
+	if (!t)
+		return -EINVAL;
+	for (size_t i = 0; i < t->n_handlers; i++) {
+		struct te_handler *h = &t->handlers[i];
+
+		if (h->builtin < 0 && h->fn == fn && h->arg == arg) {
+			memmove(h, h + 1, (t->n_handlers - i - 1) * sizeof(*h));
+			t->n_handlers--;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabled)
+{
+	if (!t)
+		return -EINVAL;
+	for (size_t i = 0; i < t->n_handlers; i++) {
+		if (t->handlers[i].builtin >= 0 && t->handlers[i].builtin == (int)which) {
+			t->handlers[i].enabled = enabled != 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
+{
+	struct te_json j = {.buf = buf, .size = size};
+	struct tunecho_stats total = {0};
+
+	if (!t)
+		return -EINVAL;
+	te_json_raw(&j, "{\"interfaces\":[");
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		const struct te_iface *ifc = t->ifaces[i];
+
+		te_json_raw(&j, i ? ",{\"name\":" : "{\"name\":");
+		te_json_string(&j, ifc->name);
+		te_json_raw(&j, ifc->fd >= 0 ? ",\"serving\":true," : ",\"serving\":false,");
+		te_stats_json(&j, &ifc->stats);
+		te_json_raw(&j, "}");
+		te_stats_add(&total, &ifc->stats);
+	}
+	te_json_raw(&j, "],\"total\":{");
+	te_stats_json(&j, &total);
+	te_json_raw(&j, "}}");
+	return te_json_end(&j);
 }

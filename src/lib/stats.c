@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "stats.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_NOT_IP] = "not_ip",
     [TUNECHO_DROP_TRUNCATED] = "truncated",
@@ -43,4 +49,69 @@ uint64_t te_stats_drops(const struct tunecho_stats *s)
 	for (int i = 0; i < TUNECHO_DROP_REASONS; i++)
 		n += s->drops[i];
 	return n;
+}
+
+static void put(struct te_json *j, const char *text, size_t n)
+{
+	if (j->len < j->size)
+		memcpy(j->buf + j->len, text, j->size - j->len > n ? n : j->size - j->len);
+	j->len += n;
+}
+
+void te_json_raw(struct te_json *j, const char *text)
+{
+	put(j, text, strlen(text));
+}
+
+void te_json_string(struct te_json *j, const char *s)
+{
+	char esc[8];
+
+	put(j, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(j, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(j, esc, 6);
+		} else {
+			put(j, s, 1);
+		}
+	}
+	put(j, "\"", 1);
+}
+
+static void member(struct te_json *j, const char *name, uint64_t value, bool comma)
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "%s\"%s\":%llu", comma ? "," : "", name,
+			 (unsigned long long)value);
+
+	put(j, text, (size_t)n);
+}
+
+void te_stats_json(struct te_json *j, const struct tunecho_stats *s)
+{
+	member(j, "rx_packets", s->rx_packets, false);
+	member(j, "rx_bytes", s->rx_bytes, true);
+	member(j, "replies", s->replies, true);
+	member(j, "tx_bytes", s->tx_bytes, true);
+	member(j, "write_errors", s->write_errors, true);
+	member(j, "dropped", te_stats_drops(s), true);
+	te_json_raw(j, ",\"drops\":{");
+	for (int r = 0; r < TUNECHO_DROP_REASONS; r++)
+		member(j, reason_names[r], s->drops[r], r > 0);
+	te_json_raw(j, "}");
+}
+
+int te_json_end(struct te_json *j)
+{
+	/* Truncated output ends one byte early so the NUL fits. */
+	if (j->size)
+		j->buf[j->len < j->size ? j->len : j->size - 1] = '\0';
+	return j->len > INT_MAX ? -EOVERFLOW : (int)j->len;
 }

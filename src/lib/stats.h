@@ -3,7 +3,28 @@
 #ifndef TE_STATS_H
 #define TE_STATS_H
 
+#include <stddef.h>
+
 #include "tunecho.h"
+
+/* A JSON text being written into a caller's buffer, snprintf-style. */
+struct te_json {
+	char *buf;
+	size_t size;
+	size_t len; /* the whole length, even past @size */
+};
+
+/* Append @text as is. */
+void te_json_raw(struct te_json *j, const char *text);
+
+/* Append @s as a JSON string, quoted and escaped. */
+void te_json_string(struct te_json *j, const char *s);
+
+/* Append the members of @s without braces: "rx_packets":N,...,"drops":{...} */
+void te_stats_json(struct te_json *j, const struct tunecho_stats *s);
+
+/* NUL-terminate (truncating) and return the whole length, or -EOVERFLOW. */
+int te_json_end(struct te_json *j);
 
 /* Add every counter of @from to @to. */
 void te_stats_add(struct tunecho_stats *to, const struct tunecho_stats *from);
