@@ -126,6 +126,7 @@ enum tunecho_drop_reason {
 	TUNECHO_DROP_BAD_ICMP_CHECKSUM, /**< "bad_icmp_checksum" */
 	TUNECHO_DROP_NOT_ECHO,		/**< "not_echo": ICMP error, echo reply, any other type */
 	TUNECHO_DROP_BAD_CODE,		/**< "bad_code": echo request with a code other than 0 */
+	TUNECHO_DROP_UNHANDLED,		/**< "unhandled": IP, but no handler took it */
 	TUNECHO_DROP_HANDLER,		/**< "handler": dropped by a custom handler */
 	TUNECHO_DROP_REASONS		/**< number of reasons, not a reason */
 };

@@ -183,6 +183,14 @@ START_TEST(sample_config_answers_ping_ping6_and_fping)
 			       "2001:db8:0:1::99 2001:db8:0:2::2 198.18.128.1 2>/dev/null"),
 			 0);
 
+	/* SIGUSR1: one line of JSON with the counters so far. */
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	for (int i = 0; i < 20 && !strstr(d.log, "tunecho: {\"interfaces\""); i++)
+		drain(&d, 100);
+	ck_assert_msg(strstr(d.log, "tunecho: {\"interfaces\":[{\"name\":\"te0\",\"serving\":"
+				    "true,\"rx_packets\":"),
+		      "no JSON after SIGUSR1:\n%s", d.log);
+
 	ck_assert_int_eq(stop(&d), 0);
 	ck_assert_msg(replies_of(&d, "te0") == 6, "te0 replies wrong:\n%s", d.log);
 	ck_assert_msg(replies_of(&d, "te1") == 9, "te1 replies wrong:\n%s", d.log);

@@ -95,6 +95,12 @@ static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_pa
 	return TUNECHO_DROP;
 }
 
+/* Whether the packet is IPv4 or IPv6: TUN with IFF_NO_PI carries nothing else. */
+static bool ip_version_known(const uint8_t *p, size_t len)
+{
+	return len > 0 && (p[0] >> 4 == 4 || p[0] >> 4 == 6);
+}
+
 static void iface_lost(struct te_iface *ifc, int err)
 {
 	te_log(&ifc->t->log, TUNECHO_LOG_WARNING,
@@ -129,7 +135,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		    .data = t->rxbuf,
 		    .len = (size_t)n,
 		    .room = sizeof(t->rxbuf),
-		    .reason = TUNECHO_DROP_NOT_IP,
+		    .reason = ip_version_known(t->rxbuf, (size_t)n) ? TUNECHO_DROP_UNHANDLED
+								    : TUNECHO_DROP_NOT_IP,
 		    .ifname = ifc->name,
 		    .ifindex = ifc->ifindex,
 		};

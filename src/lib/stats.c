@@ -21,6 +21,7 @@ static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_BAD_ICMP_CHECKSUM] = "bad_icmp_checksum",
     [TUNECHO_DROP_NOT_ECHO] = "not_echo",
     [TUNECHO_DROP_BAD_CODE] = "bad_code",
+    [TUNECHO_DROP_UNHANDLED] = "unhandled",
     [TUNECHO_DROP_HANDLER] = "handler",
 };
 

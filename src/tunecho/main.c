@@ -49,7 +49,8 @@ static void usage(FILE *out)
 		"  -h, --help          print this help and exit\n"
 		"\n"
 		"Runs in the foreground until SIGINT or SIGTERM, then removes the interfaces\n"
-		"and addresses it created. Needs CAP_NET_ADMIN (run it as root).\n"
+		"and addresses it created. SIGUSR1 logs the counters as JSON.\n"
+		"Needs CAP_NET_ADMIN (run it as root).\n"
 		"Exit status: 0 on a clean stop, 1 when the system refused a step,\n"
 		"2 for a bad option or configuration (nothing was created).\n",
 		DEFAULT_CONFIG);
@@ -185,6 +186,24 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* SIGUSR1: the counters as one line of JSON (README, "Statistics"). */
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int n = tunecho_stats_json(d->responder, NULL, 0);
+	char *json = n >= 0 ? malloc((size_t)n + 1) : NULL;
+
+	(void)sig;
+	(void)what;
+	if (!json) {
+		logf_(d, TUNECHO_LOG_ERR, "SIGUSR1: out of memory for the statistics");
+		return;
+	}
+	tunecho_stats_json(d->responder, json, (size_t)n + 1);
+	log_line(d, TUNECHO_LOG_NOTICE, json); /* asked for: whatever the level */
+	free(json);
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
@@ -199,7 +218,7 @@ int main(int argc, char **argv)
 	static const int stop_signals[] = {SIGINT, SIGTERM};
 	struct daemon d = {.config_path = DEFAULT_CONFIG, .level = TUNECHO_LOG_NOTICE};
 	struct tunecho_config *cfg = NULL;
-	struct event *sigev[3] = {NULL};
+	struct event *sigev[4] = {NULL};
 	char err[512];
 	int r, status = EXIT_RUNTIME;
 
@@ -244,7 +263,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 2; i++)
 		sigev[i] = evsignal_new(d.base, stop_signals[i], on_stop, &d);
 	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
-	for (size_t i = 0; i < 3; i++) {
+	sigev[3] = evsignal_new(d.base, SIGUSR1, on_usr1, &d);
+	for (size_t i = 0; i < 4; i++) {
 		if (!sigev[i] || evsignal_add(sigev[i], NULL)) {
 			fprintf(stderr, "tunecho: cannot watch signals\n");
 			goto out;
@@ -259,7 +279,7 @@ int main(int argc, char **argv)
 	status = EXIT_OK;
 
 out:
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (sigev[i])
 			event_free(sigev[i]);
 	tunecho_free(d.responder);
