@@ -95,6 +95,39 @@ TUNECHO_EXPORT int tunecho_config_load_file(struct tunecho_config **out, const c
 TUNECHO_EXPORT int tunecho_config_load_string(struct tunecho_config **out, const char *text,
 					      char *err, size_t errlen);
 
+/** One interface described by a program instead of a config file. */
+struct tunecho_iface_settings {
+	const char *name; /**< 1 to 15 of [A-Za-z0-9_.-] */
+	/** NULL-terminated list of "ADDR[/LEN] [peer ADDR[/LEN]]", or NULL */
+	const char *const *addresses;
+	/** NULL-terminated list of "PREFIX[/LEN]" routed into it, or NULL */
+	const char *const *routes;
+	uint32_t mtu;	     /**< 0: leave the kernel's */
+	uint32_t txqueuelen; /**< 0: leave the kernel's */
+	const char *owner;   /**< user name or uid, NULL for none */
+	const char *group;   /**< group name or gid, NULL for none */
+	int persist;	     /**< non-zero: `persist = yes` */
+	int attach;	     /**< non-zero: `attach = yes` */
+};
+
+/**
+ * Create an empty configuration (no interfaces, log level info) to fill
+ * with tunecho_config_add_iface(). Released with tunecho_config_free().
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+TUNECHO_EXPORT int tunecho_config_new(struct tunecho_config **out);
+
+/**
+ * Append interface @s to @cfg, checked exactly as the config file's
+ * section would be (same rules, same messages). The strings are copied;
+ * @s stays the caller's. On failure @cfg is unchanged and @err receives
+ * "what is wrong" (no line number).
+ * Returns 0, -EINVAL for a bad or duplicate setting, or -ENOMEM.
+ */
+TUNECHO_EXPORT int tunecho_config_add_iface(struct tunecho_config *cfg,
+					    const struct tunecho_iface_settings *s, char *err,
+					    size_t errlen);
+
 /** Release @cfg. Accepts NULL. */
 TUNECHO_EXPORT void tunecho_config_free(struct tunecho_config *cfg);
 

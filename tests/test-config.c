@@ -957,6 +957,102 @@ START_TEST(test_accessors)
 }
 END_TEST
 
+START_TEST(test_settings_match_the_file_form)
+{
+	static const char *const addrs[] = {"198.18.0.5 peer 198.18.0.6", "2001:db8:0:2::1/64",
+					    NULL};
+	static const char *const prefixes[] = {"198.18.128.0/24", "2001:db8:0:80::/64", NULL};
+	const struct tunecho_iface_settings s = {
+	    .name = "te2",
+	    .addresses = addrs,
+	    .routes = prefixes,
+	    .mtu = 1500,
+	    .txqueuelen = 1000,
+	    .owner = "0",
+	    .group = "root",
+	    .persist = 1,
+	};
+	struct tunecho_config *built = NULL, *parsed;
+	const struct te_iface_config *a, *b;
+	char err[200];
+
+	parsed = load_ok("[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+			 "address = 2001:db8:0:2::1/64\nroute = 198.18.128.0/24\n"
+			 "route = 2001:db8:0:80::/64\nmtu = 1500\ntxqueuelen = 1000\n"
+			 "owner = 0\ngroup = root\npersist = yes\n");
+	ck_assert_int_eq(tunecho_config_new(&built), 0);
+	ck_assert_uint_eq(tunecho_config_iface_count(built), 0);
+	ck_assert_int_eq(tunecho_config_log_level(built), TUNECHO_LOG_INFO);
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(tunecho_config_iface_count(built), 1);
+	a = &built->ifaces[0];
+	b = &parsed->ifaces[0];
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_uint_eq(a->n_addrs, b->n_addrs);
+	ck_assert_mem_eq(a->addrs, b->addrs, a->n_addrs * sizeof(*a->addrs));
+	ck_assert_uint_eq(a->n_routes, b->n_routes);
+	ck_assert_mem_eq(a->routes, b->routes, a->n_routes * sizeof(*a->routes));
+	ck_assert_uint_eq(a->mtu, b->mtu);
+	ck_assert_uint_eq(a->txqlen, b->txqlen);
+	ck_assert_int_eq(a->owner, b->owner);
+	ck_assert_int_eq(a->group, b->group);
+	ck_assert_int_eq(a->persist, b->persist);
+	ck_assert_int_eq(a->attach, b->attach);
+	tunecho_config_free(built);
+	tunecho_config_free(parsed);
+}
+END_TEST
+
+START_TEST(test_settings_errors_leave_the_config_unchanged)
+{
+	static const char *const bad_addr[] = {"198.18.0.1", "198.18.0.300", NULL};
+	static const char *const bad_route[] = {"198.18.128.1/24", NULL};
+	struct tunecho_config *cfg = NULL;
+	struct tunecho_iface_settings s = {.name = "te0"};
+	char err[200];
+
+	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), 0);
+	/* The same name twice. */
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "interface te0 is given twice");
+	s.name = "te1";
+	s.addresses = bad_addr;
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "address: '198.18.0.300' is not an IPv4 or IPv6 address with "
+			      "optional /LEN");
+	s.addresses = NULL;
+	s.routes = bad_route;
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "route: '198.18.128.1/24' has host bits set; did you mean "
+			      "198.18.128.0/24?");
+	s.routes = NULL;
+	s.mtu = 40;
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "mtu: '40' is not a number from 68 to 65535");
+	s.mtu = 0;
+	s.owner = "no-such-user-here";
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "owner: no user 'no-such-user-here' (give a user name or a numeric "
+			      "uid)");
+	s.owner = NULL;
+	s.name = "global";
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "'global' is not an interface name");
+	s.name = "a-name-too-long-";
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	/* None of the failures left a half-added interface behind. */
+	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 1);
+	s.name = "te1";
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, NULL, 0), 0);
+	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 2);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, NULL, 0), -EINVAL);
+	ck_assert_int_eq(tunecho_config_new(NULL), -EINVAL);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1000,6 +1096,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_error_buffer);
 	tcase_add_test(tc, test_accessors);
+	tcase_add_test(tc, test_settings_match_the_file_form);
+	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -56,6 +56,7 @@ struct parser {
 	bool in_global;
 	bool global_seen;
 	unsigned seen; /* enum once_key bits of the current section */
+	bool oom;      /* the error is a failed allocation, not the input */
 };
 
 static void fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,6 +71,13 @@ static void fail(struct parser *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
 	va_end(ap);
+}
+
+static void fail_oom(struct parser *ps)
+{
+	if (!ps->err_line)
+		ps->oom = true;
+	fail(ps, "out of memory");
 }
 
 static struct te_iface_config *current(struct parser *ps)
@@ -124,7 +132,7 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 		}
 	}
 	if (te_grow((void **)&ps->cfg->ifaces, ps->cfg->n_ifaces, sizeof(*ic))) {
-		fail(ps, "out of memory");
+		fail_oom(ps);
 		return;
 	}
 	ic = &ps->cfg->ifaces[ps->cfg->n_ifaces++];
@@ -355,7 +363,7 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 		return;
 	}
 	if (te_grow((void **)&ic->addrs, ic->n_addrs, sizeof(a))) {
-		fail(ps, "out of memory");
+		fail_oom(ps);
 		return;
 	}
 	ic->addrs[ic->n_addrs++] = a;
@@ -388,7 +396,7 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		}
 	}
 	if (te_grow((void **)&ic->routes, ic->n_routes, sizeof(p))) {
-		fail(ps, "out of memory");
+		fail_oom(ps);
 		return;
 	}
 	ic->routes[ic->n_routes++] = p;
@@ -532,14 +540,73 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 1;
 }
 
+static void iface_config_free(struct te_iface_config *ic)
+{
+	free(ic->addrs);
+	free(ic->routes);
+}
+
+int tunecho_config_new(struct tunecho_config **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	(*out)->log_level = TUNECHO_LOG_INFO;
+	return 0;
+}
+
+int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *s,
+			     char *err, size_t errlen)
+{
+	/* Line 1 of an imaginary file: the parser's checks, unchanged. */
+	struct parser ps = {.cfg = cfg, .line = 1};
+	size_t before;
+	char num[16];
+
+	if (!cfg || !s || !s->name)
+		return -EINVAL;
+	before = cfg->n_ifaces;
+	if (!strcmp(s->name, GLOBAL_SECTION))
+		fail(&ps, "'%s' is not an interface name", s->name);
+	else
+		begin_section(&ps, s->name, strlen(s->name));
+	for (size_t i = 0; s->addresses && s->addresses[i] && !ps.err_line; i++)
+		set_iface(&ps, "address", s->addresses[i]);
+	for (size_t i = 0; s->routes && s->routes[i] && !ps.err_line; i++)
+		set_iface(&ps, "route", s->routes[i]);
+	if (s->mtu && !ps.err_line) {
+		snprintf(num, sizeof(num), "%u", s->mtu);
+		set_iface(&ps, "mtu", num);
+	}
+	if (s->txqueuelen && !ps.err_line) {
+		snprintf(num, sizeof(num), "%u", s->txqueuelen);
+		set_iface(&ps, "txqueuelen", num);
+	}
+	if (s->owner && !ps.err_line)
+		set_iface(&ps, "owner", s->owner);
+	if (s->group && !ps.err_line)
+		set_iface(&ps, "group", s->group);
+	if (!ps.err_line)
+		set_iface(&ps, "persist", s->persist ? "yes" : "no");
+	if (!ps.err_line)
+		set_iface(&ps, "attach", s->attach ? "yes" : "no");
+	if (!ps.err_line)
+		return 0;
+	if (cfg->n_ifaces > before)
+		iface_config_free(&cfg->ifaces[--cfg->n_ifaces]);
+	if (errlen)
+		snprintf(err, errlen, "%s", ps.err);
+	return ps.oom ? -ENOMEM : -EINVAL;
+}
+
 void tunecho_config_free(struct tunecho_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_ifaces; i++) {
-		free(cfg->ifaces[i].addrs);
-		free(cfg->ifaces[i].routes);
-	}
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		iface_config_free(&cfg->ifaces[i]);
 	free(cfg->ifaces);
 	free(cfg);
 }
@@ -562,14 +629,13 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 		snprintf(ps.err, sizeof(ps.err),
 			 "syntax error: expected '[IFNAME]', 'key = value' or a comment");
 	} else if (line < 0 && !ps.err_line) {
-		ps.err_line = ps.line;
-		snprintf(ps.err, sizeof(ps.err), "out of memory");
+		fail_oom(&ps);
 	}
 	if (ps.err_line) {
 		if (errlen)
 			snprintf(err, errlen, "%s%d: %s", where, ps.err_line, ps.err);
 		tunecho_config_free(ps.cfg);
-		return -EINVAL;
+		return ps.oom ? -ENOMEM : -EINVAL;
 	}
 	*out = ps.cfg;
 	return 0;
