@@ -218,8 +218,18 @@ START_TEST(two_responders_side_by_side)
 	struct event_base *bases[2] = {event_base_new(), event_base_new()};
 	struct tunecho *a =
 	    responder(bases[0], "[ta]\naddress = 198.18.0.1 peer 198.18.0.2\n", NULL);
-	struct tunecho *b = responder(bases[1], "[tb]\naddress = 2001:db8:b::1/64\n", NULL);
+	static const char *const addrs[] = {"2001:db8:b::1/64", NULL};
+	const struct tunecho_iface_settings tb = {.name = "tb", .addresses = addrs};
+	struct tunecho_config *cfg = NULL;
+	struct tunecho *b = NULL;
 	struct tunecho_stats st;
+
+	/* The second one from settings a program fills in, not from text. */
+	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &tb, NULL, 0), 0);
+	ck_assert_int_eq(tunecho_new(&b, bases[1]), 0);
+	ck_assert_int_eq(tunecho_add_config(b, cfg), 1);
+	tunecho_config_free(cfg);
 
 	ck_assert_int_eq(run_while(bases, 2,
 				   "ping -n -q -c 2 -i 0.05 -w 5 198.18.0.2 >/dev/null && "
