@@ -137,6 +137,9 @@ TUNECHO_EXPORT enum tunecho_log_level tunecho_config_log_level(const struct tune
 /** 1 when [global] asks for `syslog = yes`, else 0. */
 TUNECHO_EXPORT int tunecho_config_syslog(const struct tunecho_config *cfg);
 
+/** The `busy-poll-us` of [global] (0 when unset): see tunecho_set_busy_poll(). */
+TUNECHO_EXPORT unsigned tunecho_config_busy_poll_us(const struct tunecho_config *cfg);
+
 /** Number of interfaces (sections other than [global]) in @cfg. */
 TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
 
@@ -300,6 +303,21 @@ TUNECHO_EXPORT int tunecho_remove_handler(struct tunecho *t, tunecho_handler_fn 
  * tunecho_new(). Returns 0 or -EINVAL.
  */
 TUNECHO_EXPORT int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabled);
+
+/** The largest busy-poll time tunecho_set_busy_poll() takes, in µs. */
+#define TUNECHO_BUSY_POLL_MAX_US 100000
+
+/**
+ * Busy polling (0, the default: off). After a packet, the responder keeps
+ * reading that interface, without sleeping, until it has been quiet for
+ * @usec microseconds; a closed-loop client (one request in flight) then
+ * never waits for the responder to wake up. It costs a core while traffic
+ * flows and nothing when idle. Every 2 ms of spinning the event loop gets
+ * control back, so signals and other events are never held up for long.
+ * Returns 0, or -EINVAL for a NULL @t or @usec above
+ * TUNECHO_BUSY_POLL_MAX_US.
+ */
+TUNECHO_EXPORT int tunecho_set_busy_poll(struct tunecho *t, unsigned usec);
 
 /** Number of interfaces the responder holds (serving or failed). */
 TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);

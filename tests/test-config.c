@@ -267,8 +267,17 @@ START_TEST(test_defaults)
 	cfg = load_ok("[global]\n");
 	ck_assert_int_eq(tunecho_config_log_level(cfg), TUNECHO_LOG_INFO);
 	ck_assert_int_eq(tunecho_config_syslog(cfg), 0);
+	ck_assert_uint_eq(tunecho_config_busy_poll_us(cfg), 0);
 	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 0);
 	tunecho_config_free(cfg);
+
+	cfg = load_ok("[global]\nbusy-poll-us = 50\n");
+	ck_assert_uint_eq(tunecho_config_busy_poll_us(cfg), 50);
+	tunecho_config_free(cfg);
+	cfg = load_ok("[global]\nbusy-poll-us = 100000\n");
+	ck_assert_uint_eq(tunecho_config_busy_poll_us(cfg), 100000);
+	tunecho_config_free(cfg);
+	ck_assert_uint_eq(tunecho_config_busy_poll_us(NULL), 0);
 }
 END_TEST
 
@@ -610,9 +619,10 @@ END_TEST
 #define SYNTAX	   "syntax error: expected '[IFNAME]', 'key = value' or a comment"
 
 static const struct error_case key_errors[] = {
-    {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] (known: log-level, syslog)"},
+    {"[global]\nfoo = 1\n",
+     "2: unknown key 'foo' in [global] (known: log-level, syslog, busy-poll-us)"},
     {"[global]\nlog-level = info\nmtu = 1500\n",
-     "3: unknown key 'mtu' in [global] (known: log-level, syslog)"},
+     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us)"},
     {"[tun0]\nadress = 198.18.0.1\n", "2: unknown key 'adress' in [tun0] " IFACE_KEYS},
     {"[tun0]\nmtu = 1500\n[tun1]\nlog-level = debug\n",
      "4: unknown key 'log-level' in [tun1] " IFACE_KEYS},
@@ -641,6 +651,11 @@ static const struct error_case key_errors[] = {
 
 static const struct error_case value_errors[] = {
     {"[global]\nsyslog = maybe\n", "2: syslog: 'maybe' is not yes or no"},
+    {"[global]\nbusy-poll-us = 100001\n",
+     "2: busy-poll-us: '100001' is not a number from 0 to 100000"},
+    {"[global]\nbusy-poll-us = -5\n", "2: busy-poll-us: '-5' is not a number from 0 to 100000"},
+    {"[global]\nbusy-poll-us = 1\nbusy-poll-us = 2\n",
+     "3: busy-poll-us is given twice in this section"},
     {"[tun0]\npersist = 2\n", "2: persist: '2' is not yes or no"},
     {"[tun0]\npersist = y\n", "2: persist: 'y' is not yes or no"},
     {"[tun0]\nattach = yess\n", "2: attach: 'yess' is not yes or no"},

@@ -40,6 +40,7 @@ enum once_key {
 	KEY_ATTACH = 1 << 5,
 	KEY_LOG_LEVEL = 1 << 6,
 	KEY_SYSLOG = 1 << 7,
+	KEY_BUSY_POLL = 1 << 8,
 };
 
 struct source {
@@ -464,8 +465,19 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else if (!strcmp(name, "syslog")) {
 		if (once(ps, KEY_SYSLOG, name) && !parse_bool(value, &ps->cfg->syslog))
 			fail(ps, "syslog: '%s' is not yes or no", value);
+	} else if (!strcmp(name, "busy-poll-us")) {
+		unsigned long us;
+
+		if (!once(ps, KEY_BUSY_POLL, name))
+			return;
+		if (!parse_uint(value, 0, TUNECHO_BUSY_POLL_MAX_US, &us))
+			fail(ps, "busy-poll-us: '%s' is not a number from 0 to %d", value,
+			     TUNECHO_BUSY_POLL_MAX_US);
+		else
+			ps->cfg->busy_poll_us = (unsigned)us;
 	} else {
-		fail(ps, "unknown key '%s' in [global] (known: log-level, syslog)", name);
+		fail(ps, "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us)",
+		     name);
 	}
 }
 
@@ -693,6 +705,11 @@ enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg
 int tunecho_config_syslog(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->syslog;
+}
+
+unsigned tunecho_config_busy_poll_us(const struct tunecho_config *cfg)
+{
+	return cfg ? cfg->busy_poll_us : 0;
 }
 
 size_t tunecho_config_iface_count(const struct tunecho_config *cfg)

@@ -46,6 +46,7 @@ struct te_iface_config {
 struct tunecho_config {
 	enum tunecho_log_level log_level;
 	bool syslog;
+	unsigned busy_poll_us;
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
 };

@@ -57,6 +57,14 @@ static inline uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static int all_zero(const uint8_t *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return 0;
+	return 1;
+}
+
 static enum tunecho_verdict drop(struct tunecho_packet *pkt, enum tunecho_drop_reason why)
 {
 	pkt->reason = why;
@@ -179,6 +187,13 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 	/* The reply: type 0, identifier, sequence and data untouched. */
 	csum =
 	    te_csum_update16(get16(icmp + ICMP_CSUM), ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
+	/*
+	 * Eq. 3 assumes a non-zero word somewhere in the data (RFC 1624 §3).
+	 * A reply whose identifier, sequence and data are all zero has none:
+	 * its sum is +0 and only 0xffff verifies, where eq. 3 gives 0x0000.
+	 */
+	if (csum == 0 && all_zero(icmp + 4, icmplen - 4))
+		csum = 0xffff;
 	icmp[0] = ICMP_ECHO_REPLY;
 	put16(icmp + ICMP_CSUM, csum);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -70,6 +71,7 @@ struct tunecho {
 	size_t n_ifaces;
 	struct te_handler handlers[TE_MAX_HANDLERS];
 	size_t n_handlers;
+	uint64_t busy_poll_ns; /* 0: sleep in epoll as soon as a device is empty */
 	/* The one receive buffer: replies are built in it, in place. */
 	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
 };
@@ -111,54 +113,105 @@ static void iface_lost(struct te_iface *ifc, int err)
 	ifc->fd = -1;
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* Answer or count one packet of @n bytes in the receive buffer. */
+static void handle(struct te_iface *ifc, size_t n)
 {
-	struct te_iface *ifc = arg;
 	struct tunecho *t = ifc->t;
 	struct tunecho_stats *st = &ifc->stats;
+	struct tunecho_packet pkt = {
+	    .data = t->rxbuf,
+	    .len = n,
+	    .room = sizeof(t->rxbuf),
+	    .reason = ip_version_known(t->rxbuf, n) ? TUNECHO_DROP_UNHANDLED : TUNECHO_DROP_NOT_IP,
+	    .ifname = ifc->name,
+	    .ifindex = ifc->ifindex,
+	};
 
-	(void)what;
-	for (int i = 0; i < TE_BUDGET; i++) {
-		struct tunecho_packet pkt;
-		ssize_t n = read(fd, t->rxbuf, sizeof(t->rxbuf));
+	st->rx_packets++;
+	st->rx_bytes += n;
+	switch (run_chain(t, &pkt)) {
+	case TUNECHO_ANSWER:
+		if (pkt.len <= pkt.room && write(ifc->fd, pkt.data, pkt.len) == (ssize_t)pkt.len) {
+			st->replies++;
+			st->tx_bytes += pkt.len;
+		} else {
+			st->write_errors++;
+		}
+		break;
+	case TUNECHO_DROP:
+	case TUNECHO_PASS:
+	default:
+		if ((unsigned)pkt.reason >= TUNECHO_DROP_REASONS)
+			pkt.reason = TUNECHO_DROP_HANDLER;
+		st->drops[pkt.reason]++;
+		break;
+	}
+}
+
+/*
+ * Read and handle up to @budget packets of @ifc. Returns how many; stops
+ * early when the device is empty (EAGAIN) or failed (then it leaves the
+ * loop, ifc->fd becomes -1).
+ */
+static int drain(struct te_iface *ifc, int budget)
+{
+	int done = 0;
+
+	while (done < budget) {
+		ssize_t n = read(ifc->fd, ifc->t->rxbuf, sizeof(ifc->t->rxbuf));
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				iface_lost(ifc, errno);
-			return;
-		}
-		st->rx_packets++;
-		st->rx_bytes += (uint64_t)n;
-		pkt = (struct tunecho_packet){
-		    .data = t->rxbuf,
-		    .len = (size_t)n,
-		    .room = sizeof(t->rxbuf),
-		    .reason = ip_version_known(t->rxbuf, (size_t)n) ? TUNECHO_DROP_UNHANDLED
-								    : TUNECHO_DROP_NOT_IP,
-		    .ifname = ifc->name,
-		    .ifindex = ifc->ifindex,
-		};
-		switch (run_chain(t, &pkt)) {
-		case TUNECHO_ANSWER:
-			if (pkt.len <= pkt.room &&
-			    write(fd, pkt.data, pkt.len) == (ssize_t)pkt.len) {
-				st->replies++;
-				st->tx_bytes += pkt.len;
-			} else {
-				st->write_errors++;
-			}
-			break;
-		case TUNECHO_DROP:
-		case TUNECHO_PASS:
-		default:
-			if ((unsigned)pkt.reason >= TUNECHO_DROP_REASONS)
-				pkt.reason = TUNECHO_DROP_HANDLER;
-			st->drops[pkt.reason]++;
 			break;
 		}
+		handle(ifc, (size_t)n);
+		done++;
 	}
+	return done;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Busy polling: after traffic, keep reading this interface without going
+ * back to sleep in epoll until it has been quiet for busy_poll_ns. A
+ * request then finds the responder awake instead of waiting for a
+ * wake-up. It only starts after a packet, so an idle responder costs
+ * nothing; and it hands control back to the loop every TE_SPIN_MAX_NS so
+ * signals, timers and the other interfaces are never held up for long.
+ */
+#define TE_SPIN_MAX_NS 2000000u
+
+static void busy_poll(struct te_iface *ifc)
+{
+	uint64_t now = now_ns();
+	uint64_t quiet_until = now + ifc->t->busy_poll_ns;
+	uint64_t give_back = now + TE_SPIN_MAX_NS;
+
+	while (ifc->fd >= 0 && now < quiet_until && now < give_back) {
+		if (drain(ifc, TE_BUDGET) > 0)
+			quiet_until = now_ns() + ifc->t->busy_poll_ns;
+		now = now_ns();
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct te_iface *ifc = arg;
+
+	(void)fd;
+	(void)what;
+	if (drain(ifc, TE_BUDGET) > 0 && ifc->t->busy_poll_ns && ifc->fd >= 0)
+		busy_poll(ifc);
 }
 
 /*
@@ -545,6 +598,14 @@ int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabl
 		}
 	}
 	return -EINVAL;
+}
+
+int tunecho_set_busy_poll(struct tunecho *t, unsigned usec)
+{
+	if (!t || usec > TUNECHO_BUSY_POLL_MAX_US)
+		return -EINVAL;
+	t->busy_poll_ns = (uint64_t)usec * 1000u;
+	return 0;
 }
 
 int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
