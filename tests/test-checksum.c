@@ -67,7 +67,7 @@ static uint16_t ref_sum(const uint8_t *p, size_t len)
 	return s;
 }
 
-/* The value a checksum field holds for data summing to @len bytes. */
+/* The value a checksum field holds for @len bytes of data. */
 static uint16_t ref_csum(const uint8_t *p, size_t len)
 {
 	return (uint16_t)~ref_sum(p, len);
@@ -136,9 +136,9 @@ START_TEST(test_add_chained_over_even_split_equals_one_call)
 		rng_fill(buf, len);
 		whole = te_csum_add(0, buf, len);
 		two = te_csum_add(te_csum_add(0, buf, first), buf + first, len - first);
-		three = te_csum_add(te_csum_add(te_csum_add(0, buf, first), buf + first,
-						second - first),
-				    buf + second, len - second);
+		three = te_csum_add(
+		    te_csum_add(te_csum_add(0, buf, first), buf + first, second - first),
+		    buf + second, len - second);
 		ck_assert_msg(te_csum_fold(two) == te_csum_fold(whole),
 			      "len %zu split at %zu: %#06x != %#06x", len, first, te_csum_fold(two),
 			      te_csum_fold(whole));
@@ -195,9 +195,8 @@ START_TEST(test_fold_folds_every_carry)
 		uint32_t sum;
 		uint16_t field;
 	} cases[] = {
-		{0x00000000, 0xffff}, {0x0000ffff, 0x0000}, {0x00010000, 0xfffe},
-		{0x0001fffe, 0x0000}, {0x0002ddf0, 0x220d}, {0xffffffff, 0x0000},
-		{0xffff0000, 0x0000}, {0x12345678, 0x9753},
+	    {0x00000000, 0xffff}, {0x0000ffff, 0x0000}, {0x00010000, 0xfffe}, {0x0001fffe, 0x0000},
+	    {0x0002ddf0, 0x220d}, {0xffffffff, 0x0000}, {0xffff0000, 0x0000}, {0x12345678, 0x9753},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -228,8 +227,8 @@ START_TEST(test_real_ipv4_header_checksum_b861)
 {
 	/* A captured IPv4/UDP header, 192.168.0.1 -> 192.168.0.199, csum 0xb861. */
 	static const uint8_t hdr[20] = {
-		0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-		0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+	    0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+	    0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
 	};
 	uint8_t zeroed[20];
 
@@ -391,8 +390,7 @@ END_TEST
  * @minus_zero it holds 0xffff instead, the other zero, which verifies too.
  * Word *@w (not the field) is set to @wval; another word balances the sum.
  */
-static size_t make_zero_sum_data(uint8_t *buf, size_t *c, size_t *w, uint16_t wval,
-				 int minus_zero)
+static size_t make_zero_sum_data(uint8_t *buf, size_t *c, size_t *w, uint16_t wval, int minus_zero)
 {
 	size_t len, b;
 
@@ -476,7 +474,7 @@ START_TEST(test_update16_exhaustive_small_data)
 				put16(buf + 2, (uint16_t)old);
 				put16(buf + 4, others[k]);
 				put16(buf, ref_csum(buf, 6));
-				check_update(buf, 6, 0, 1, (uint16_t)new);
+				check_update(buf, 6, 0, 1, (uint16_t) new);
 			}
 		}
 	}
@@ -507,7 +505,7 @@ START_TEST(test_update16_cannot_see_all_zero_data)
 	 * Same (HC, m, m') on two buffers with different right answers: eq. 3
 	 * must pick one, and picks the one for non-zero data.
 	 */
-	uint8_t a[2] = {0x12, 0x34};             /* [m]           */
+	uint8_t a[2] = {0x12, 0x34};		 /* [m]           */
 	uint8_t b[4] = {0x12, 0x34, 0xff, 0xff}; /* [m, 0xffff]   */
 
 	ck_assert_uint_eq(ref_csum(a, 2), 0xedcb);

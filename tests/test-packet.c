@@ -157,17 +157,17 @@ static const uint8_t data6[11] = {'h', 'e', 'l', 'l', 'o', ',', ' ', 't', 'u', '
 static struct v4 v4_default(void)
 {
 	return (struct v4){
-		.ttl = 57,
-		.proto = 1,
-		.ipid = 0x1c46,
-		.frag = 0x4000,
-		.src = 0xc0000201,
-		.dst = 0xc6336407,
-		.type = 8,
-		.id = 0x1234,
-		.seq = 1,
-		.data = data4,
-		.dlen = sizeof(data4),
+	    .ttl = 57,
+	    .proto = 1,
+	    .ipid = 0x1c46,
+	    .frag = 0x4000,
+	    .src = 0xc0000201,
+	    .dst = 0xc6336407,
+	    .type = 8,
+	    .id = 0x1234,
+	    .seq = 1,
+	    .data = data4,
+	    .dlen = sizeof(data4),
 	};
 }
 
@@ -175,16 +175,16 @@ static struct v4 v4_default(void)
 static struct v6 v6_default(void)
 {
 	return (struct v6){
-		.vtcfl = 0x60012345,
-		.next = 58,
-		.hops = 255,
-		.src = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
-		.dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 2},
-		.type = 128,
-		.id = 0xbeef,
-		.seq = 7,
-		.data = data6,
-		.dlen = sizeof(data6),
+	    .vtcfl = 0x60012345,
+	    .next = 58,
+	    .hops = 255,
+	    .src = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+	    .dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 2},
+	    .type = 128,
+	    .id = 0xbeef,
+	    .seq = 7,
+	    .data = data6,
+	    .dlen = sizeof(data6),
 	};
 }
 
@@ -348,8 +348,7 @@ struct outcome {
 static struct outcome run(handler_fn *fn, uint8_t *buf, size_t len)
 {
 	uint8_t *copy = malloc(len);
-	struct tunecho_packet pkt = {
-		.data = copy, .len = len, .room = len, .reason = REASON_UNSET};
+	struct tunecho_packet pkt = {.data = copy, .len = len, .room = len, .reason = REASON_UNSET};
 	struct outcome o;
 
 	ck_assert(copy != NULL || len == 0);
@@ -371,8 +370,8 @@ static struct outcome run(handler_fn *fn, uint8_t *buf, size_t len)
 		/* fall through */
 	case TUNECHO_PASS:
 		ck_assert_uint_eq(o.len, len);
-		ck_assert_msg(len == 0 || memcmp(copy, buf, len) == 0,
-			      "%s left the buffer changed", verdict_name(o.verdict));
+		ck_assert_msg(len == 0 || memcmp(copy, buf, len) == 0, "%s left the buffer changed",
+			      verdict_name(o.verdict));
 		break;
 	default:
 		ck_abort_msg("verdict %d", (int)o.verdict);
@@ -493,58 +492,58 @@ static size_t expect_reply6(handler_fn *fn, const uint8_t *req, size_t len, int 
 /* ------------------------------------------------------------------ */
 
 static const uint8_t v4_req[] = {
-	0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00, /* len 44, DF */
-	0x39, 0x01, 0x39, 0x4f, 0xc0, 0x00, 0x02, 0x01, /* TTL 57, 192.0.2.1 */
-	0xc6, 0x33, 0x64, 0x07, 0x08, 0x00, 0x63, 0xcc, /* 198.51.100.7; echo */
-	0x12, 0x34, 0x00, 0x01, 0x74, 0x75, 0x6e, 0x65, /* id 0x1234, seq 1 */
-	0x63, 0x68, 0x6f, 0x21, 0x30, 0x31, 0x32, 0x33,
-	0x34, 0x35, 0x36, 0x00,
+    0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00, /* version 4, IHL 5, length 44, id, DF */
+    0x39, 0x01, 0x39, 0x4f, 0xc0, 0x00, 0x02, 0x01, /* TTL 57, ICMP, checksum, 192.0.2.1 */
+    0xc6, 0x33, 0x64, 0x07, 0x08, 0x00, 0x63, 0xcc, /* 198.51.100.7; type 8, code 0, checksum */
+    0x12, 0x34, 0x00, 0x01, 0x74, 0x75, 0x6e, 0x65, /* identifier 0x1234, sequence 1, data */
+    0x63, 0x68, 0x6f, 0x21, 0x30, 0x31, 0x32, 0x33, /* data "tunecho!0123456" */
+    0x34, 0x35, 0x36, 0x00,			    /* data */
 };
 static const uint8_t v4_rep[] = {
-	0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00,
-	0x40, 0x01, 0x32, 0x4f, 0xc6, 0x33, 0x64, 0x07, /* TTL 64 */
-	0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x6b, 0xcc, /* echo reply */
-	0x12, 0x34, 0x00, 0x01, 0x74, 0x75, 0x6e, 0x65,
-	0x63, 0x68, 0x6f, 0x21, 0x30, 0x31, 0x32, 0x33,
-	0x34, 0x35, 0x36, 0x00,
+    0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00, /* unchanged */
+    0x40, 0x01, 0x32, 0x4f, 0xc6, 0x33, 0x64, 0x07, /* TTL 64, checksum, 198.51.100.7 */
+    0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x6b, 0xcc, /* 192.0.2.1; type 0, code 0, checksum */
+    0x12, 0x34, 0x00, 0x01, 0x74, 0x75, 0x6e, 0x65, /* identifier, sequence, data unchanged */
+    0x63, 0x68, 0x6f, 0x21, 0x30, 0x31, 0x32, 0x33, /* data */
+    0x34, 0x35, 0x36, 0x00,			    /* data */
 };
 
 /* With a NOP and an empty record-route option, TTL 1, 5 data bytes. */
 static const uint8_t v4opt_req[] = {
-	0x47, 0x00, 0x00, 0x29, 0xbe, 0xef, 0x00, 0x00,
-	0x01, 0x01, 0x04, 0x9e, 0xc0, 0x00, 0x02, 0x01,
-	0xc6, 0x33, 0x64, 0x07, 0x01, 0x07, 0x07, 0x04, /* NOP, RR len 7 ptr 4 */
-	0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x2a, 0x73,
-	0x01, 0x02, 0x03, 0x04, 0x41, 0x42, 0x43, 0x44,
-	0x45,
+    0x47, 0x00, 0x00, 0x29, 0xbe, 0xef, 0x00, 0x00, /* IHL 7, length 41, id 0xbeef */
+    0x01, 0x01, 0x04, 0x9e, 0xc0, 0x00, 0x02, 0x01, /* TTL 1, ICMP, checksum, 192.0.2.1 */
+    0xc6, 0x33, 0x64, 0x07, 0x01, 0x07, 0x07, 0x04, /* 198.51.100.7; NOP, RR len 7 ptr 4 */
+    0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x2a, 0x73, /* RR slot; type 8, code 0, checksum */
+    0x01, 0x02, 0x03, 0x04, 0x41, 0x42, 0x43, 0x44, /* identifier 0x0102, sequence 0x0304, "ABCD" */
+    0x45,					    /* "E" */
 };
 static const uint8_t v4opt_rep[] = {
-	0x45, 0x00, 0x00, 0x21, 0xbe, 0xef, 0x00, 0x00,
-	0x40, 0x01, 0xcf, 0xb0, 0xc6, 0x33, 0x64, 0x07,
-	0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x32, 0x73,
-	0x01, 0x02, 0x03, 0x04, 0x41, 0x42, 0x43, 0x44,
-	0x45,
+    0x45, 0x00, 0x00, 0x21, 0xbe, 0xef, 0x00, 0x00, /* IHL 5, length 33 */
+    0x40, 0x01, 0xcf, 0xb0, 0xc6, 0x33, 0x64, 0x07, /* TTL 64, checksum, 198.51.100.7 */
+    0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x32, 0x73, /* 192.0.2.1; type 0, code 0, checksum */
+    0x01, 0x02, 0x03, 0x04, 0x41, 0x42, 0x43, 0x44, /* identifier, sequence, "ABCD" */
+    0x45,					    /* "E" */
 };
 
 static const uint8_t v6_req[] = {
-	0x60, 0x01, 0x23, 0x45, 0x00, 0x13, 0x3a, 0xff, /* plen 19, hops 255 */
-	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, /* 2001:db8::1 */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, /* 2001:db8:0:1::2 */
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-	0x80, 0x00, 0x6a, 0x64, 0xbe, 0xef, 0x00, 0x07, /* echo, id, seq 7 */
-	0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2c, 0x20, 0x74, /* "hello, tun!" */
-	0x75, 0x6e, 0x21,
+    0x60, 0x01, 0x23, 0x45, 0x00, 0x13, 0x3a, 0xff, /* flow 0x12345, length 19, ICMPv6, hops 255 */
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, /* source 2001:db8::1 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, /* destination 2001:db8:0:1::2 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+    0x80, 0x00, 0x6a, 0x64, 0xbe, 0xef, 0x00, 0x07, /* type 128, code 0, checksum, id, seq 7 */
+    0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2c, 0x20, 0x74, /* data "hello, tun!" */
+    0x75, 0x6e, 0x21,				    /* data */
 };
 static const uint8_t v6_rep[] = {
-	0x60, 0x01, 0x23, 0x45, 0x00, 0x13, 0x3a, 0x40,
-	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-	0x81, 0x00, 0x69, 0x64, 0xbe, 0xef, 0x00, 0x07,
-	0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2c, 0x20, 0x74,
-	0x75, 0x6e, 0x21,
+    0x60, 0x01, 0x23, 0x45, 0x00, 0x13, 0x3a, 0x40, /* hop limit 64 */
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, /* source 2001:db8:0:1::2 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, /* destination 2001:db8::1 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x81, 0x00, 0x69, 0x64, 0xbe, 0xef, 0x00, 0x07, /* type 129, code 0, checksum, id, seq 7 */
+    0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x2c, 0x20, 0x74, /* data unchanged */
+    0x75, 0x6e, 0x21,				    /* data */
 };
 
 static struct v4 v4opt_default(void)
@@ -788,8 +787,8 @@ START_TEST(test_ipv6_trailing_bytes_ignored)
 		memcpy(req_buf, v6_req, sizeof(v6_req));
 		rng_fill(req_buf + sizeof(v6_req), extra[i]);
 		ck_assert_uint_eq(
-			expect_reply6(te_icmp6_echo, req_buf, sizeof(v6_req) + extra[i], 1),
-			sizeof(v6_req));
+		    expect_reply6(te_icmp6_echo, req_buf, sizeof(v6_req) + extra[i], 1),
+		    sizeof(v6_req));
 	}
 }
 END_TEST
@@ -798,7 +797,7 @@ END_TEST
 /* Checksum edge values                                               */
 /* ------------------------------------------------------------------ */
 
-/* Data word at @at (ICMP-relative) chosen so the request's sum is -0. */
+/* The first data word chosen so the request's ICMP sum is -0. */
 START_TEST(test_ipv4_icmp_checksum_field_0000_and_ffff)
 {
 	static const size_t dlens[] = {2, 3, 8, 57, 1472};
@@ -838,6 +837,15 @@ START_TEST(test_ipv4_icmp_reply_checksum_0000)
 	icmp[0] = 8;
 	fix_icmp4(req_buf);
 	len = expect_reply4(te_icmp4_echo, req_buf, len, 1);
+	ck_assert_uint_eq(get16(rep_buf + 22), 0x0000);
+
+	/* Zero data but identifier 0xffff: the sum is -0, not +0: 0x0000 again. */
+	s.id = 0xffff;
+	s.seq = 0;
+	s.data = (const uint8_t[8]){0};
+	s.dlen = 8;
+	len = build4(req_buf, &s);
+	expect_reply4(te_icmp4_echo, req_buf, len, 1);
 	ck_assert_uint_eq(get16(rep_buf + 22), 0x0000);
 }
 END_TEST
@@ -964,21 +972,21 @@ struct opt_case {
 };
 
 static const struct opt_case valid_options[] = {
-	{"four NOPs", {1, 1, 1, 1}, 4},
-	{"END and padding", {0, 0, 0, 0}, 4},
-	{"record route, empty", {7, 7, 4, 0, 0, 0, 0, 0}, 8},
-	{"record route, full", {7, 7, 8, 192, 0, 2, 9, 0}, 8},
-	{"record route, nine slots", {7, 39, 4}, 40},
-	{"timestamp", {68, 12, 5, 0}, 12},
-	{"timestamp with addresses", {68, 20, 5, 1}, 20},
-	{"router alert", {148, 4, 0, 0}, 4},
-	{"NOP, RR, TS, END", {1, 7, 7, 4, 0, 0, 0, 0, 68, 8, 5, 0, 0, 0, 0, 0}, 16},
-	{"unknown option, well formed", {0x9e, 6, 1, 2, 3, 4, 1, 0}, 8},
-	{"garbage after END", {0, 131, 3, 4, 0xff, 0xff, 0xff, 0xff}, 8},
-	{"forty NOPs",
-	 {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-	 40},
+    {"four NOPs", {1, 1, 1, 1}, 4},
+    {"END and padding", {0, 0, 0, 0}, 4},
+    {"record route, empty", {7, 7, 4, 0, 0, 0, 0, 0}, 8},
+    {"record route, full", {7, 7, 8, 192, 0, 2, 9, 0}, 8},
+    {"record route, nine slots", {7, 39, 4}, 40},
+    {"timestamp", {68, 12, 5, 0}, 12},
+    {"timestamp with addresses", {68, 20, 5, 1}, 20},
+    {"router alert", {148, 4, 0, 0}, 4},
+    {"NOP, RR, TS, END", {1, 7, 7, 4, 0, 0, 0, 0, 68, 8, 5, 0, 0, 0, 0, 0}, 16},
+    {"unknown option, well formed", {0x9e, 6, 1, 2, 3, 4, 1, 0}, 8},
+    {"garbage after END", {0, 131, 3, 4, 0xff, 0xff, 0xff, 0xff}, 8},
+    {"forty NOPs",
+     {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+     40},
 };
 
 START_TEST(test_ipv4_valid_options_stripped)
@@ -992,29 +1000,32 @@ START_TEST(test_ipv4_valid_options_stripped)
 	len = build4(req_buf, &s);
 	ck_assert_uint_eq(req_buf[0], 0x45 + c->len / 4);
 	/* Total length shrinks by the options; the ICMP message moves up. */
-	ck_assert_msg(expect_reply4(te_icmp4_echo, req_buf, len, 1) == len - c->len, "%s",
-		      c->name);
+	ck_assert_msg(expect_reply4(te_icmp4_echo, req_buf, len, 1) == len - c->len, "%s", c->name);
 	ck_assert_uint_eq(rep_buf[0], 0x45);
 	ck_assert_mem_eq(rep_buf + 28, req_buf + 28 + c->len, len - 28 - c->len);
 }
 END_TEST
 
 static const struct opt_case bad_options[] = {
-	{"option length 0", {0x94, 0, 0, 0}, 4},
-	{"option length 1", {0x94, 1, 0, 0}, 4},
-	{"option length beyond the header", {0x94, 8, 0, 0}, 4},
-	{"second option beyond the header", {1, 0x94, 4, 0, 0x94, 5, 0, 0}, 8},
-	{"type byte alone at the end", {1, 1, 1, 0x94}, 4},
-	{"record route length 0", {7, 0, 4, 0}, 4},
-	{"record route length 2", {7, 2, 1, 0}, 4},
-	{"record route pointer 3", {7, 7, 3, 0, 0, 0, 0, 0}, 8},
-	{"record route beyond the header", {7, 11, 4, 0, 0, 0, 0, 0}, 8},
-	{"timestamp length 3", {68, 3, 5, 0}, 4},
-	{"timestamp pointer 4", {68, 8, 4, 0, 0, 0, 0, 0}, 8},
-	{"loose source route", {131, 7, 4, 192, 0, 2, 9, 0}, 8},
-	{"strict source route", {137, 7, 4, 192, 0, 2, 9, 0}, 8},
-	{"loose source route after NOPs", {1, 1, 1, 131, 7, 4, 192, 0, 2, 9, 0, 0}, 12},
-	{"strict source route after RR", {7, 3, 4, 137, 3, 4, 0, 0}, 8},
+    {"option length 0", {0x94, 0, 0, 0}, 4},
+    {"option length 1", {0x94, 1, 0, 0}, 4},
+    {"option length beyond the header", {0x94, 8, 0, 0}, 4},
+    {"second option beyond the header", {1, 0x94, 4, 0, 0x94, 5, 0, 0}, 8},
+    {"type byte alone at the end", {1, 1, 1, 0x94}, 4},
+    {"record route length 0", {7, 0, 4, 0}, 4},
+    {"record route length 2", {7, 2, 1, 0}, 4},
+    {"record route pointer 3", {7, 7, 3, 0, 0, 0, 0, 0}, 8},
+    {"record route beyond the header", {7, 11, 4, 0, 0, 0, 0, 0}, 8},
+    {"timestamp length 3", {68, 3, 5, 0}, 4},
+    {"timestamp pointer 4", {68, 8, 4, 0, 0, 0, 0, 0}, 8},
+    {"record route pointer mid-slot", {7, 7, 5, 0, 0, 0, 0, 0}, 8},
+    {"timestamp flag 2", {68, 8, 5, 2, 0, 0, 0, 0}, 8},
+    {"timestamp flag 15", {68, 8, 5, 15, 0, 0, 0, 0}, 8},
+    {"timestamp with addresses, no room", {68, 8, 5, 1, 0, 0, 0, 0}, 8},
+    {"loose source route", {131, 7, 4, 192, 0, 2, 9, 0}, 8},
+    {"strict source route", {137, 7, 4, 192, 0, 2, 9, 0}, 8},
+    {"loose source route after NOPs", {1, 1, 1, 131, 7, 4, 192, 0, 2, 9, 0, 0}, 12},
+    {"strict source route after RR", {7, 3, 4, 137, 3, 4, 0, 0}, 8},
 };
 
 START_TEST(test_ipv4_bad_options_dropped)
@@ -1028,6 +1039,26 @@ START_TEST(test_ipv4_bad_options_dropped)
 	len = build4(req_buf, &s);
 	expect(c->name, te_icmp4_echo, req_buf, len, TUNECHO_DROP, TUNECHO_DROP_BAD_OPTIONS);
 	expect(c->name, ex4_lax, req_buf, len, TUNECHO_DROP, TUNECHO_DROP_BAD_OPTIONS);
+	/* A header-only packet: options must not be read past the header. */
+	len = 20 + c->len;
+	put16(req_buf + 2, (uint16_t)len);
+	fix_ip4(req_buf, len);
+	expect(c->name, te_icmp4_echo, req_buf, len, TUNECHO_DROP, TUNECHO_DROP_BAD_OPTIONS);
+}
+END_TEST
+
+START_TEST(test_ipv4_total_length_inside_options_dropped)
+{
+	/* 28-byte header, total length 20..27: shorter than the header. */
+	for (uint16_t totlen = 20; totlen < 28; totlen++) {
+		memcpy(req_buf, v4opt_req, sizeof(v4opt_req));
+		put16(req_buf + 2, totlen);
+		fix_ip4(req_buf, sizeof(v4opt_req));
+		expect("total length inside the options", te_icmp4_echo, req_buf, sizeof(v4opt_req),
+		       TUNECHO_DROP, TUNECHO_DROP_BAD_HEADER);
+		expect("total length inside the options", ex4_lax, req_buf, sizeof(v4opt_req),
+		       TUNECHO_DROP, TUNECHO_DROP_BAD_HEADER);
+	}
 }
 END_TEST
 
@@ -1048,70 +1079,68 @@ struct rule_case {
 };
 
 #define AT(off, ...) .at = (off), .n = sizeof((uint8_t[]){__VA_ARGS__}), .bytes = {__VA_ARGS__}
-#define DROP(r)      .verdict = TUNECHO_DROP, .reason = TUNECHO_DROP_##r
-#define PASS(r)      .verdict = TUNECHO_PASS, .reason = TUNECHO_DROP_##r
+#define DROP(r)	     .verdict = TUNECHO_DROP, .reason = TUNECHO_DROP_##r
+#define PASS(r)	     .verdict = TUNECHO_PASS, .reason = TUNECHO_DROP_##r
 
 /* Offsets in the golden IPv4 request (44 bytes: 20 header, 8 ICMP, 16 data). */
 static const struct rule_case rules4[] = {
-	{"IHL 0", AT(0, 0x40), 0, DROP(BAD_HEADER)},
-	{"IHL 4", AT(0, 0x44), 0, DROP(BAD_HEADER)},
-	{"IHL 4 with a matching checksum", AT(0, 0x44), FIX_IP, DROP(BAD_HEADER)},
-	{"IHL 12 beyond 44 bytes", AT(0, 0x4c), 0, DROP(TRUNCATED)},
-	{"IHL 15 beyond 44 bytes", AT(0, 0x4f), 0, DROP(TRUNCATED)},
-	{"IP checksum wrong: TOS changed", AT(1, 0x10), 0, DROP(BAD_IP_CHECKSUM)},
-	{"IP checksum wrong: field zeroed", AT(10, 0, 0), 0, DROP(BAD_IP_CHECKSUM)},
-	{"IP checksum wrong: field 0xffff", AT(10, 0xff, 0xff), 0, DROP(BAD_IP_CHECKSUM)},
-	{"IP checksum wrong: source changed", AT(15, 0x03), 0, DROP(BAD_IP_CHECKSUM)},
-	{"IP checksum wrong: TTL changed", AT(8, 64), 0, DROP(BAD_IP_CHECKSUM)},
-	{"total length 0", AT(2, 0, 0), FIX_IP, DROP(BAD_HEADER)},
-	{"total length 19 < header", AT(2, 0, 19), FIX_IP, DROP(BAD_HEADER)},
-	{"total length 45 > 44 bytes", AT(2, 0, 45), FIX_IP, DROP(TRUNCATED)},
-	{"total length 65535", AT(2, 0xff, 0xff), FIX_IP, DROP(TRUNCATED)},
-	{"fragment: MF", AT(6, 0x20, 0x00), FIX_IP, DROP(FRAGMENT)},
-	{"fragment: MF and DF", AT(6, 0x60, 0x00), FIX_IP, DROP(FRAGMENT)},
-	{"fragment: offset 1", AT(6, 0x00, 0x01), FIX_IP, DROP(FRAGMENT)},
-	{"fragment: offset 0x1fff", AT(6, 0x1f, 0xff), FIX_IP, DROP(FRAGMENT)},
-	{"fragment: MF and offset 185", AT(6, 0x20, 0xb9), FIX_IP, DROP(FRAGMENT)},
-	{"source 0.0.0.0", AT(12, 0, 0, 0, 0), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 0.1.2.3", AT(12, 0, 1, 2, 3), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 127.0.0.1", AT(12, 127, 0, 0, 1), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 127.255.255.254", AT(12, 127, 255, 255, 254), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 224.0.0.1", AT(12, 224, 0, 0, 1), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 239.255.255.255", AT(12, 239, 255, 255, 255), FIX_IP, DROP(BAD_SOURCE)},
-	{"source 255.255.255.255", AT(12, 255, 255, 255, 255), FIX_IP, DROP(BAD_SOURCE)},
-	{"destination 0.0.0.0", AT(16, 0, 0, 0, 0), FIX_IP, DROP(BAD_DESTINATION)},
-	{"destination 0.0.0.7", AT(16, 0, 0, 0, 7), FIX_IP, DROP(BAD_DESTINATION)},
-	{"destination 127.0.0.1", AT(16, 127, 0, 0, 1), FIX_IP, DROP(BAD_DESTINATION)},
-	{"destination 224.0.0.1", AT(16, 224, 0, 0, 1), FIX_IP, DROP(BAD_DESTINATION)},
-	{"destination 239.1.2.3", AT(16, 239, 1, 2, 3), FIX_IP, DROP(BAD_DESTINATION)},
-	{"destination 255.255.255.255", AT(16, 255, 255, 255, 255), FIX_IP,
-	 DROP(BAD_DESTINATION)},
-	{"protocol UDP", AT(9, 17), FIX_IP, PASS(NOT_ICMP)},
-	{"protocol TCP", AT(9, 6), FIX_IP, PASS(NOT_ICMP)},
-	{"protocol ICMPv6 over IPv4", AT(9, 58), FIX_IP, PASS(NOT_ICMP)},
-	{"protocol 0", AT(9, 0), FIX_IP, PASS(NOT_ICMP)},
-	{"ICMP checksum wrong: data changed", AT(28, 0xee), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"ICMP checksum wrong: last byte changed", AT(43, 0x01), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"ICMP checksum wrong: field zeroed", AT(22, 0, 0), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"ICMP checksum wrong: identifier changed", AT(24, 0x43, 0x21), 0,
-	 DROP(BAD_ICMP_CHECKSUM)},
-	{"ICMP type 0, echo reply", AT(20, 0), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 3, destination unreachable", AT(20, 3), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 4, source quench", AT(20, 4), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 5, redirect", AT(20, 5), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 11, time exceeded", AT(20, 11), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 12, parameter problem", AT(20, 12), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 13, timestamp", AT(20, 13), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 14, timestamp reply", AT(20, 14), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 17, address mask", AT(20, 17), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 42, extended echo", AT(20, 42), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 128, ICMPv6's echo", AT(20, 128), FIX_ICMP, PASS(NOT_ECHO)},
-	{"ICMP type 255", AT(20, 255), FIX_ICMP, PASS(NOT_ECHO)},
-	{"echo code 1", AT(21, 1), FIX_ICMP, PASS(BAD_CODE)},
-	{"echo code 255", AT(21, 255), FIX_ICMP, PASS(BAD_CODE)},
-	{"ICMP 0 bytes", AT(2, 0, 20), FIX_IP, DROP(TRUNCATED)},
-	{"ICMP 4 bytes", AT(2, 0, 24), FIX_IP, DROP(TRUNCATED)},
-	{"ICMP 7 bytes", AT(2, 0, 27), FIX_IP, DROP(TRUNCATED)},
+    {"IHL 0", AT(0, 0x40), 0, DROP(BAD_HEADER)},
+    {"IHL 4", AT(0, 0x44), 0, DROP(BAD_HEADER)},
+    {"IHL 4 with a matching checksum", AT(0, 0x44), FIX_IP, DROP(BAD_HEADER)},
+    {"IHL 12 beyond 44 bytes", AT(0, 0x4c), 0, DROP(TRUNCATED)},
+    {"IHL 15 beyond 44 bytes", AT(0, 0x4f), 0, DROP(TRUNCATED)},
+    {"IP checksum wrong: TOS changed", AT(1, 0x10), 0, DROP(BAD_IP_CHECKSUM)},
+    {"IP checksum wrong: field zeroed", AT(10, 0, 0), 0, DROP(BAD_IP_CHECKSUM)},
+    {"IP checksum wrong: field 0xffff", AT(10, 0xff, 0xff), 0, DROP(BAD_IP_CHECKSUM)},
+    {"IP checksum wrong: source changed", AT(15, 0x03), 0, DROP(BAD_IP_CHECKSUM)},
+    {"IP checksum wrong: TTL changed", AT(8, 64), 0, DROP(BAD_IP_CHECKSUM)},
+    {"total length 0", AT(2, 0, 0), FIX_IP, DROP(BAD_HEADER)},
+    {"total length 19 < header", AT(2, 0, 19), FIX_IP, DROP(BAD_HEADER)},
+    {"total length 45 > 44 bytes", AT(2, 0, 45), FIX_IP, DROP(TRUNCATED)},
+    {"total length 65535", AT(2, 0xff, 0xff), FIX_IP, DROP(TRUNCATED)},
+    {"fragment: MF", AT(6, 0x20, 0x00), FIX_IP, DROP(FRAGMENT)},
+    {"fragment: MF and DF", AT(6, 0x60, 0x00), FIX_IP, DROP(FRAGMENT)},
+    {"fragment: offset 1", AT(6, 0x00, 0x01), FIX_IP, DROP(FRAGMENT)},
+    {"fragment: offset 0x1fff", AT(6, 0x1f, 0xff), FIX_IP, DROP(FRAGMENT)},
+    {"fragment: MF and offset 185", AT(6, 0x20, 0xb9), FIX_IP, DROP(FRAGMENT)},
+    {"source 0.0.0.0", AT(12, 0, 0, 0, 0), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 0.1.2.3", AT(12, 0, 1, 2, 3), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 127.0.0.1", AT(12, 127, 0, 0, 1), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 127.255.255.254", AT(12, 127, 255, 255, 254), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 224.0.0.1", AT(12, 224, 0, 0, 1), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 239.255.255.255", AT(12, 239, 255, 255, 255), FIX_IP, DROP(BAD_SOURCE)},
+    {"source 255.255.255.255", AT(12, 255, 255, 255, 255), FIX_IP, DROP(BAD_SOURCE)},
+    {"destination 0.0.0.0", AT(16, 0, 0, 0, 0), FIX_IP, DROP(BAD_DESTINATION)},
+    {"destination 0.0.0.7", AT(16, 0, 0, 0, 7), FIX_IP, DROP(BAD_DESTINATION)},
+    {"destination 127.0.0.1", AT(16, 127, 0, 0, 1), FIX_IP, DROP(BAD_DESTINATION)},
+    {"destination 224.0.0.1", AT(16, 224, 0, 0, 1), FIX_IP, DROP(BAD_DESTINATION)},
+    {"destination 239.1.2.3", AT(16, 239, 1, 2, 3), FIX_IP, DROP(BAD_DESTINATION)},
+    {"destination 255.255.255.255", AT(16, 255, 255, 255, 255), FIX_IP, DROP(BAD_DESTINATION)},
+    {"protocol UDP", AT(9, 17), FIX_IP, PASS(NOT_ICMP)},
+    {"protocol TCP", AT(9, 6), FIX_IP, PASS(NOT_ICMP)},
+    {"protocol ICMPv6 over IPv4", AT(9, 58), FIX_IP, PASS(NOT_ICMP)},
+    {"protocol 0", AT(9, 0), FIX_IP, PASS(NOT_ICMP)},
+    {"ICMP checksum wrong: data changed", AT(28, 0xee), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"ICMP checksum wrong: last byte changed", AT(43, 0x01), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"ICMP checksum wrong: field zeroed", AT(22, 0, 0), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"ICMP checksum wrong: identifier changed", AT(24, 0x43, 0x21), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"ICMP type 0, echo reply", AT(20, 0), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 3, destination unreachable", AT(20, 3), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 4, source quench", AT(20, 4), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 5, redirect", AT(20, 5), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 11, time exceeded", AT(20, 11), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 12, parameter problem", AT(20, 12), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 13, timestamp", AT(20, 13), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 14, timestamp reply", AT(20, 14), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 17, address mask", AT(20, 17), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 42, extended echo", AT(20, 42), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 128, ICMPv6's echo", AT(20, 128), FIX_ICMP, PASS(NOT_ECHO)},
+    {"ICMP type 255", AT(20, 255), FIX_ICMP, PASS(NOT_ECHO)},
+    {"echo code 1", AT(21, 1), FIX_ICMP, PASS(BAD_CODE)},
+    {"echo code 255", AT(21, 255), FIX_ICMP, PASS(BAD_CODE)},
+    {"ICMP 0 bytes", AT(2, 0, 20), FIX_IP, DROP(TRUNCATED)},
+    {"ICMP 4 bytes", AT(2, 0, 24), FIX_IP, DROP(TRUNCATED)},
+    {"ICMP 7 bytes", AT(2, 0, 27), FIX_IP, DROP(TRUNCATED)},
 };
 
 static void apply(uint8_t *b, const struct rule_case *c)
@@ -1135,67 +1164,67 @@ START_TEST(test_ipv4_rule_not_answered)
 	expect(c->name, ex4_strict, req_buf, len, c->verdict, c->reason);
 	expect(c->name, te_icmp6_echo, req_buf, len, TUNECHO_PASS, REASON_UNSET);
 	/* Without checksum checks, the other rules still hold. */
-	if (c->reason != TUNECHO_DROP_BAD_IP_CHECKSUM && c->reason != TUNECHO_DROP_BAD_ICMP_CHECKSUM)
+	if (c->reason != TUNECHO_DROP_BAD_IP_CHECKSUM &&
+	    c->reason != TUNECHO_DROP_BAD_ICMP_CHECKSUM)
 		expect(c->name, ex4_lax, req_buf, len, c->verdict, c->reason);
 }
 END_TEST
 
 /* Offsets in the golden IPv6 request (59 bytes: 40 header, 8 ICMPv6, 11 data). */
 static const struct rule_case rules6[] = {
-	{"payload length 0", AT(4, 0, 0), 0, DROP(BAD_HEADER)},
-	{"payload length 20 > 19 bytes", AT(4, 0, 20), 0, DROP(TRUNCATED)},
-	{"payload length 65535", AT(4, 0xff, 0xff), 0, DROP(TRUNCATED)},
-	{"ICMPv6 4 bytes", AT(4, 0, 4), 0, DROP(TRUNCATED)},
-	{"ICMPv6 7 bytes", AT(4, 0, 7), 0, DROP(TRUNCATED)},
-	{"source ff02::1", AT(8, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
-	 DROP(BAD_SOURCE)},
-	{"source ff0e::1:2", AT(8, 0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2),
-	 FIX_ICMP, DROP(BAD_SOURCE)},
-	{"source ::", AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), FIX_ICMP,
-	 DROP(BAD_SOURCE)},
-	{"source ::1", AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
-	 DROP(BAD_SOURCE)},
-	{"source ::ffff:198.18.0.1",
-	 AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1), FIX_ICMP,
-	 DROP(BAD_SOURCE)},
-	{"destination ff02::1", AT(24, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
-	 FIX_ICMP, DROP(BAD_DESTINATION)},
-	{"destination ff05::1:3", AT(24, 0xff, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3),
-	 FIX_ICMP, DROP(BAD_DESTINATION)},
-	{"destination ::", AT(24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), FIX_ICMP,
-	 DROP(BAD_DESTINATION)},
-	{"destination ::1", AT(24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
-	 DROP(BAD_DESTINATION)},
-	{"next header 0, hop-by-hop", AT(6, 0), 0, PASS(EXT_HEADER)},
-	{"next header 43, routing", AT(6, 43), 0, PASS(EXT_HEADER)},
-	{"next header 44, fragment", AT(6, 44), 0, PASS(EXT_HEADER)},
-	{"next header 50, ESP", AT(6, 50), 0, PASS(EXT_HEADER)},
-	{"next header 51, AH", AT(6, 51), 0, PASS(EXT_HEADER)},
-	{"next header 60, destination options", AT(6, 60), 0, PASS(EXT_HEADER)},
-	{"next header 135, mobility", AT(6, 135), 0, PASS(EXT_HEADER)},
-	{"next header 17, UDP", AT(6, 17), 0, PASS(NOT_ICMP)},
-	{"next header 6, TCP", AT(6, 6), 0, PASS(NOT_ICMP)},
-	{"next header 1, ICMPv4", AT(6, 1), 0, PASS(NOT_ICMP)},
-	{"next header 59, no next header", AT(6, 59), 0, PASS(NOT_ICMP)},
-	{"checksum wrong: data changed", AT(48, 0xee), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"checksum wrong: odd last byte changed", AT(58, 0x00), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"checksum wrong: field zeroed", AT(42, 0, 0), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"checksum wrong: source changed", AT(23, 0x05), 0, DROP(BAD_ICMP_CHECKSUM)},
-	{"checksum wrong: without the pseudo-header", AT(42, 0, 0), FIX_ICMP_NO_PSEUDO,
-	 DROP(BAD_ICMP_CHECKSUM)},
-	{"type 1, destination unreachable", AT(40, 1), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 2, packet too big", AT(40, 2), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 3, time exceeded", AT(40, 3), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 4, parameter problem", AT(40, 4), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 129, echo reply", AT(40, 129), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 133, router solicitation", AT(40, 133), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 135, neighbour solicitation", AT(40, 135), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 143, MLDv2 report", AT(40, 143), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 8, ICMPv4's echo", AT(40, 8), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 160, extended echo", AT(40, 160), FIX_ICMP, PASS(NOT_ECHO)},
-	{"type 255", AT(40, 255), FIX_ICMP, PASS(NOT_ECHO)},
-	{"echo code 1", AT(41, 1), FIX_ICMP, PASS(BAD_CODE)},
-	{"echo code 255", AT(41, 255), FIX_ICMP, PASS(BAD_CODE)},
+    {"payload length 0", AT(4, 0, 0), 0, DROP(BAD_HEADER)},
+    {"payload length 20 > 19 bytes", AT(4, 0, 20), 0, DROP(TRUNCATED)},
+    {"payload length 65535", AT(4, 0xff, 0xff), 0, DROP(TRUNCATED)},
+    {"ICMPv6 4 bytes", AT(4, 0, 4), 0, DROP(TRUNCATED)},
+    {"ICMPv6 7 bytes", AT(4, 0, 7), 0, DROP(TRUNCATED)},
+    {"source ff02::1", AT(8, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
+     DROP(BAD_SOURCE)},
+    {"source ff0e::1:2", AT(8, 0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2), FIX_ICMP,
+     DROP(BAD_SOURCE)},
+    {"source ::", AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), FIX_ICMP,
+     DROP(BAD_SOURCE)},
+    {"source ::1", AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
+     DROP(BAD_SOURCE)},
+    {"source ::ffff:198.18.0.1", AT(8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1),
+     FIX_ICMP, DROP(BAD_SOURCE)},
+    {"destination ff02::1", AT(24, 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
+     DROP(BAD_DESTINATION)},
+    {"destination ff05::1:3", AT(24, 0xff, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3),
+     FIX_ICMP, DROP(BAD_DESTINATION)},
+    {"destination ::", AT(24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), FIX_ICMP,
+     DROP(BAD_DESTINATION)},
+    {"destination ::1", AT(24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), FIX_ICMP,
+     DROP(BAD_DESTINATION)},
+    {"next header 0, hop-by-hop", AT(6, 0), 0, PASS(EXT_HEADER)},
+    {"next header 43, routing", AT(6, 43), 0, PASS(EXT_HEADER)},
+    {"next header 44, fragment", AT(6, 44), 0, PASS(EXT_HEADER)},
+    {"next header 50, ESP", AT(6, 50), 0, PASS(EXT_HEADER)},
+    {"next header 51, AH", AT(6, 51), 0, PASS(EXT_HEADER)},
+    {"next header 60, destination options", AT(6, 60), 0, PASS(EXT_HEADER)},
+    {"next header 135, mobility", AT(6, 135), 0, PASS(EXT_HEADER)},
+    {"next header 17, UDP", AT(6, 17), 0, PASS(NOT_ICMP)},
+    {"next header 6, TCP", AT(6, 6), 0, PASS(NOT_ICMP)},
+    {"next header 1, ICMPv4", AT(6, 1), 0, PASS(NOT_ICMP)},
+    {"next header 59, no next header", AT(6, 59), 0, PASS(NOT_ICMP)},
+    {"checksum wrong: data changed", AT(48, 0xee), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"checksum wrong: odd last byte changed", AT(58, 0x00), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"checksum wrong: field zeroed", AT(42, 0, 0), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"checksum wrong: source changed", AT(23, 0x05), 0, DROP(BAD_ICMP_CHECKSUM)},
+    {"checksum wrong: without the pseudo-header", AT(42, 0, 0), FIX_ICMP_NO_PSEUDO,
+     DROP(BAD_ICMP_CHECKSUM)},
+    {"type 1, destination unreachable", AT(40, 1), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 2, packet too big", AT(40, 2), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 3, time exceeded", AT(40, 3), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 4, parameter problem", AT(40, 4), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 129, echo reply", AT(40, 129), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 133, router solicitation", AT(40, 133), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 135, neighbour solicitation", AT(40, 135), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 143, MLDv2 report", AT(40, 143), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 8, ICMPv4's echo", AT(40, 8), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 160, extended echo", AT(40, 160), FIX_ICMP, PASS(NOT_ECHO)},
+    {"type 255", AT(40, 255), FIX_ICMP, PASS(NOT_ECHO)},
+    {"echo code 1", AT(41, 1), FIX_ICMP, PASS(BAD_CODE)},
+    {"echo code 255", AT(41, 255), FIX_ICMP, PASS(BAD_CODE)},
 };
 
 START_TEST(test_ipv6_rule_not_answered)
@@ -1231,8 +1260,8 @@ START_TEST(test_allowed_variations_answered)
 	s4 = v4_default();
 	s4.tos = 0xb8;
 	s4.ttl = 1;
-	s4.src = 0x0a000001;                 /* 10.0.0.1 */
-	s4.dst = 0xdfffffff;                 /* 223.255.255.255, the last unicast */
+	s4.src = 0x0a000001; /* 10.0.0.1 */
+	s4.dst = 0xdfffffff; /* 223.255.255.255, the last unicast */
 	expect_reply4(te_icmp4_echo, req_buf, build4(req_buf, &s4), 1);
 	s4.src = 0x01000000; /* 1.0.0.0 */
 	s4.dst = 0x80000001;
@@ -1273,10 +1302,10 @@ START_TEST(test_ipv4_ex_without_verification_updates_wrong_checksums)
 		icmp_field = (uint16_t)(get16(req_buf + 22) ^ errors[i]);
 		put16(req_buf + 10, ip_field);
 		put16(req_buf + 22, icmp_field);
-		expect("both checksums wrong", te_icmp4_echo, req_buf, sizeof(v4_req),
-		       TUNECHO_DROP, TUNECHO_DROP_BAD_IP_CHECKSUM);
-		expect("both checksums wrong", ex4_strict, req_buf, sizeof(v4_req),
-		       TUNECHO_DROP, TUNECHO_DROP_BAD_IP_CHECKSUM);
+		expect("both checksums wrong", te_icmp4_echo, req_buf, sizeof(v4_req), TUNECHO_DROP,
+		       TUNECHO_DROP_BAD_IP_CHECKSUM);
+		expect("both checksums wrong", ex4_strict, req_buf, sizeof(v4_req), TUNECHO_DROP,
+		       TUNECHO_DROP_BAD_IP_CHECKSUM);
 		ck_assert_uint_eq(expect_reply4(ex4_lax, req_buf, sizeof(v4_req), 0),
 				  sizeof(v4_req));
 		/* Type 8 -> 0, TTL 57 -> 64: exactly eq. 3 of the wrong fields. */
@@ -1287,8 +1316,8 @@ START_TEST(test_ipv4_ex_without_verification_updates_wrong_checksums)
 		/* Only the ICMP checksum wrong. */
 		memcpy(req_buf, v4_req, sizeof(v4_req));
 		put16(req_buf + 22, icmp_field);
-		expect("ICMP checksum wrong", ex4_strict, req_buf, sizeof(v4_req),
-		       TUNECHO_DROP, TUNECHO_DROP_BAD_ICMP_CHECKSUM);
+		expect("ICMP checksum wrong", ex4_strict, req_buf, sizeof(v4_req), TUNECHO_DROP,
+		       TUNECHO_DROP_BAD_ICMP_CHECKSUM);
 		expect_reply4(ex4_lax, req_buf, sizeof(v4_req), 0);
 		ck_assert_uint_eq(get16(rep_buf + 22), eq3(icmp_field, 0x0800, 0x0000));
 		ck_assert_uint_eq(get16(rep_buf + 10), get16(v4_rep + 10));
@@ -1534,8 +1563,8 @@ START_TEST(test_random_mutations_never_answered_wrongly)
 			break;
 		}
 		for (int lax = 0; lax < 2; lax++) {
-			handler_fn *fn = v6 ? (lax ? ex6_lax : te_icmp6_echo)
-					    : (lax ? ex4_lax : te_icmp4_echo);
+			handler_fn *fn =
+			    v6 ? (lax ? ex6_lax : te_icmp6_echo) : (lax ? ex4_lax : te_icmp4_echo);
 			int version = len ? req_buf[0] >> 4 : 0;
 
 			memcpy(rep_buf, req_buf, len);
@@ -1599,6 +1628,7 @@ static Suite *packet_suite(void)
 			    sizeof(valid_options) / sizeof(valid_options[0]));
 	tcase_add_loop_test(tc, test_ipv4_bad_options_dropped, 0,
 			    sizeof(bad_options) / sizeof(bad_options[0]));
+	tcase_add_test(tc, test_ipv4_total_length_inside_options_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rules");

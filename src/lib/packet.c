@@ -120,13 +120,24 @@ static int ip4_options_valid(const uint8_t *opt, size_t len)
 		case IPOPT_SSRR:
 			return 0;
 		case IPOPT_RR:
-			if (olen < 3 || opt[i + 2] < 4)
+			/* The pointer, when not past the end, must leave room
+			 * for a whole 4-byte address. */
+			if (olen < 3 || opt[i + 2] < 4 ||
+			    (opt[i + 2] <= olen && opt[i + 2] + 3u > olen))
 				return 0;
 			break;
-		case IPOPT_TS:
-			if (olen < 4 || opt[i + 2] < 5)
+		case IPOPT_TS: {
+			/* Flags 0: timestamps only, 1 and 3: address and
+			 * timestamp; the free slot must fit one entry. */
+			unsigned flags = olen >= 4 ? opt[i + 3] & 0x0f : 0;
+			unsigned entry = flags == 0 ? 4 : 8;
+
+			if (olen < 4 || opt[i + 2] < 5 ||
+			    (flags != 0 && flags != 1 && flags != 3) ||
+			    (opt[i + 2] <= olen && opt[i + 2] + entry - 1 > olen))
 				return 0;
 			break;
+		}
 		default:
 			break;
 		}
