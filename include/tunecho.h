@@ -140,6 +140,14 @@ TUNECHO_EXPORT int tunecho_config_syslog(const struct tunecho_config *cfg);
 /** The `busy-poll-us` of [global] (0 when unset): see tunecho_set_busy_poll(). */
 TUNECHO_EXPORT unsigned tunecho_config_busy_poll_us(const struct tunecho_config *cfg);
 
+/**
+ * The `user` and `group` of [global]: the daemon's identity after set-up.
+ * Returns 1 and fills *@uid and *@gid (the user's primary group when no
+ * `group` was given) when `user` is set, else 0 and leaves them alone.
+ */
+TUNECHO_EXPORT int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid,
+				       uint32_t *gid);
+
 /** Number of interfaces (sections other than [global]) in @cfg. */
 TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
 
@@ -327,6 +335,14 @@ TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);
  * when @index is out of range. Valid until the interface is removed.
  */
 TUNECHO_EXPORT const char *tunecho_iface_name(const struct tunecho *t, size_t index);
+
+/**
+ * 1 when interface number @index outlives the responder (a persistent
+ * device it created, or a device it attached to): removing what was added
+ * to it at the end needs CAP_NET_ADMIN. 0 when the device goes away with
+ * the responder, or @index is out of range.
+ */
+TUNECHO_EXPORT int tunecho_iface_outlives(const struct tunecho *t, size_t index);
 
 /**
  * Copy the counters of interface number @index into @out; with @index

@@ -620,9 +620,9 @@ END_TEST
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n",
-     "2: unknown key 'foo' in [global] (known: log-level, syslog, busy-poll-us)"},
+     "2: unknown key 'foo' in [global] (known: log-level, syslog, busy-poll-us, user, group)"},
     {"[global]\nlog-level = info\nmtu = 1500\n",
-     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us)"},
+     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us, user, group)"},
     {"[tun0]\nadress = 198.18.0.1\n", "2: unknown key 'adress' in [tun0] " IFACE_KEYS},
     {"[tun0]\nmtu = 1500\n[tun1]\nlog-level = debug\n",
      "4: unknown key 'log-level' in [tun1] " IFACE_KEYS},
@@ -1068,6 +1068,55 @@ START_TEST(test_settings_errors_leave_the_config_unchanged)
 }
 END_TEST
 
+START_TEST(test_global_user_and_group)
+{
+	struct tunecho_config *cfg;
+	uint32_t uid = 7, gid = 7;
+	char err[256];
+
+	cfg = load_ok("[global]\n");
+	ck_assert_int_eq(tunecho_config_user(cfg, &uid, &gid), 0);
+	ck_assert_uint_eq(uid, 7);
+	tunecho_config_free(cfg);
+
+	/* A name: its uid and its primary group. */
+	cfg = load_ok("[global]\nuser = nobody\n");
+	ck_assert_int_eq(tunecho_config_user(cfg, &uid, &gid), 1);
+	ck_assert_uint_eq(uid, 65534);
+	ck_assert_uint_eq(gid, 65534);
+	tunecho_config_free(cfg);
+
+	/* group wins over the primary group, by name or number. */
+	cfg = load_ok("[global]\ngroup = root\nuser = 65534\n");
+	ck_assert_int_eq(tunecho_config_user(cfg, &uid, &gid), 1);
+	ck_assert_uint_eq(uid, 65534);
+	ck_assert_uint_eq(gid, 0);
+	tunecho_config_free(cfg);
+
+	cfg = load_ok("[global]\nuser = 54321\ngroup = 54322\n");
+	ck_assert_int_eq(tunecho_config_user(cfg, &uid, &gid), 1);
+	ck_assert_uint_eq(uid, 54321);
+	ck_assert_uint_eq(gid, 54322);
+	tunecho_config_free(cfg);
+
+	/* A uid nobody knows has no primary group to fall back on. */
+	ck_assert_int_eq(tunecho_config_load_string(&cfg,
+						    "[global]\nlog-level = info\nuser = "
+						    "54321\n[te0]\n",
+						    err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "3: user: uid 54321 is not in the user database, so its group is "
+			      "unknown: set group in [global] too");
+	check_error("[global]\nuser = no-such-user-here\n",
+		    "2: user: no user 'no-such-user-here' (give a user name or a numeric uid)");
+	check_error("[global]\ngroup = no-such-group-here\n",
+		    "2: group: no group 'no-such-group-here' (give a group name or a numeric gid)");
+	check_error("[global]\nuser = nobody\nuser = root\n",
+		    "3: user is given twice in this section");
+	ck_assert_int_eq(tunecho_config_user(NULL, &uid, &gid), 0);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1112,6 +1161,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_error_buffer);
 	tcase_add_test(tc, test_accessors);
 	tcase_add_test(tc, test_settings_match_the_file_form);
+	tcase_add_test(tc, test_global_user_and_group);
 	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
 	suite_add_tcase(s, tc);
 

@@ -308,6 +308,79 @@ START_TEST(embedding_example_answers_ping_and_udp_echo)
 }
 END_TEST
 
+/* The value of @key in /proc/@pid/status, whitespace squeezed. */
+static void proc_status(pid_t pid, const char *key, char *out, size_t size)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd),
+		 "awk -F'\\t' '$1 == \"%s:\" { $1 = \"\"; print }' /proc/%d/status", key, (int)pid);
+	te_sh_out(out, size, "%s | tr -s ' \\t' ' ' | sed 's/^ //; s/ $//'", cmd);
+}
+
+START_TEST(runs_as_an_unprivileged_user_after_set_up)
+{
+	struct daemon d;
+	char v[256];
+	const char *path = write_conf("[global]\nuser = nobody\n"
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	proc_status(d.pid, "Uid", v, sizeof(v));
+	ck_assert_str_eq(v, "65534 65534 65534 65534\n");
+	proc_status(d.pid, "Gid", v, sizeof(v));
+	ck_assert_str_eq(v, "65534 65534 65534 65534\n");
+	proc_status(d.pid, "Groups", v, sizeof(v));
+	ck_assert_str_eq(v, "\n");
+	proc_status(d.pid, "CapEff", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000000000\n");
+	proc_status(d.pid, "CapPrm", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000000000\n");
+	proc_status(d.pid, "CapBnd", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000000000\n");
+	proc_status(d.pid, "NoNewPrivs", v, sizeof(v));
+	ck_assert_str_eq(v, "1\n");
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.2 >/dev/null"), 0);
+	/* The device goes with its fd: no privilege needed to clean up. */
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
+{
+	struct daemon d;
+	char v[256], out[4096];
+	const char *path =
+	    write_conf("[global]\nuser = nobody\ngroup = nogroup\n"
+		       "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+		       "[te1]\nattach = yes\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te1"), 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	proc_status(d.pid, "Uid", v, sizeof(v));
+	ck_assert_str_eq(v, "65534 65534 65534 65534\n");
+	/* CAP_NET_ADMIN is bit 12: 0x1000. */
+	proc_status(d.pid, "CapEff", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000001000\n");
+	proc_status(d.pid, "CapPrm", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000001000\n");
+	proc_status(d.pid, "CapBnd", v, sizeof(v));
+	ck_assert_str_eq(v, "0000000000000000\n");
+	proc_status(d.pid, "NoNewPrivs", v, sizeof(v));
+	ck_assert_str_eq(v, "1\n");
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.6 >/dev/null"), 0);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "warning"), "%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	ck_assert(iface_exists("te1"));
+	te_sh_out(out, sizeof(out), "ip -4 addr show dev te1");
+	ck_assert_msg(!strstr(out, "198.18.0.5"), "address left behind:\n%s", out);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(bad_config_exits_2_with_file_and_line_and_creates_nothing)
 {
 	struct daemon d;
@@ -524,6 +597,8 @@ int main(void)
 	tcase_add_test(tc, routed_prefix_answers_for_every_host);
 	tcase_add_test(tc, a_flooded_interface_does_not_starve_another);
 	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
+	tcase_add_test(tc, runs_as_an_unprivileged_user_after_set_up);
+	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
 	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
 	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
 	tcase_add_test(tc, existing_route_fails_cleanly);

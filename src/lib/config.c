@@ -41,6 +41,7 @@ enum once_key {
 	KEY_LOG_LEVEL = 1 << 6,
 	KEY_SYSLOG = 1 << 7,
 	KEY_BUSY_POLL = 1 << 8,
+	KEY_USER = 1 << 9,
 };
 
 struct source {
@@ -58,6 +59,7 @@ struct parser {
 	bool global_seen;
 	unsigned seen; /* enum once_key bits of the current section */
 	bool oom;      /* the error is a failed allocation, not the input */
+	int user_line; /* where [global] user was given */
 };
 
 static void fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -403,7 +405,8 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 	ic->routes[ic->n_routes++] = p;
 }
 
-static bool lookup_user(const char *v, int64_t *out)
+/* A user name or uid; *@gid gets its primary group, or -1 when unknown. */
+static bool lookup_user(const char *v, int64_t *out, int64_t *gid)
 {
 	unsigned long id;
 	struct passwd pw, *res = NULL;
@@ -411,11 +414,15 @@ static bool lookup_user(const char *v, int64_t *out)
 
 	if (parse_uint(v, 0, UINT32_MAX - 1, &id)) {
 		*out = (int64_t)id;
+		*gid = -1;
+		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) == 0 && res)
+			*gid = res->pw_gid;
 		return true;
 	}
 	if (getpwnam_r(v, &pw, buf, sizeof(buf), &res) || !res)
 		return false;
 	*out = res->pw_uid;
+	*gid = res->pw_gid;
 	return true;
 }
 
@@ -475,8 +482,20 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     TUNECHO_BUSY_POLL_MAX_US);
 		else
 			ps->cfg->busy_poll_us = (unsigned)us;
+	} else if (!strcmp(name, "user")) {
+		if (!once(ps, KEY_USER, name))
+			return;
+		if (!lookup_user(value, &ps->cfg->user, &ps->cfg->user_gid))
+			fail(ps, "user: no user '%s' (give a user name or a numeric uid)", value);
+		ps->user_line = ps->line;
+	} else if (!strcmp(name, "group")) {
+		if (once(ps, KEY_GROUP, name) && !lookup_group(value, &ps->cfg->group))
+			fail(ps, "group: no group '%s' (give a group name or a numeric gid)",
+			     value);
 	} else {
-		fail(ps, "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us)",
+		fail(ps,
+		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
+		     "group)",
 		     name);
 	}
 }
@@ -510,7 +529,9 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 		else
 			ic->txqlen = (uint32_t)n;
 	} else if (!strcmp(name, "owner")) {
-		if (once(ps, KEY_OWNER, name) && !lookup_user(value, &ic->owner))
+		int64_t unused;
+
+		if (once(ps, KEY_OWNER, name) && !lookup_user(value, &ic->owner, &unused))
 			fail(ps, "owner: no user '%s' (give a user name or a numeric uid)", value);
 	} else if (!strcmp(name, "group")) {
 		if (once(ps, KEY_GROUP, name) && !lookup_group(value, &ic->group))
@@ -566,6 +587,7 @@ int tunecho_config_new(struct tunecho_config **out)
 	if (!*out)
 		return -ENOMEM;
 	(*out)->log_level = TUNECHO_LOG_INFO;
+	(*out)->user = (*out)->user_gid = (*out)->group = -1;
 	return 0;
 }
 
@@ -634,6 +656,7 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 	if (!ps.cfg)
 		return -ENOMEM;
 	ps.cfg->log_level = TUNECHO_LOG_INFO;
+	ps.cfg->user = ps.cfg->user_gid = ps.cfg->group = -1;
 
 	line = ini_parse_stream(read_line, &ps, on_key, &ps);
 	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
@@ -642,6 +665,16 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 			 "syntax error: expected '[IFNAME]', 'key = value' or a comment");
 	} else if (line < 0 && !ps.err_line) {
 		fail_oom(&ps);
+	}
+	if (!ps.err_line && ps.cfg->user >= 0 && ps.cfg->group < 0) {
+		if (ps.cfg->user_gid < 0) {
+			ps.line = ps.user_line;
+			fail(&ps,
+			     "user: uid %lld is not in the user database, so its group is "
+			     "unknown: set group in [global] too",
+			     (long long)ps.cfg->user);
+		}
+		ps.cfg->group = ps.cfg->user_gid;
 	}
 	if (ps.err_line) {
 		if (errlen)
@@ -705,6 +738,15 @@ enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg
 int tunecho_config_syslog(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->syslog;
+}
+
+int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid, uint32_t *gid)
+{
+	if (!cfg || cfg->user < 0)
+		return 0;
+	*uid = (uint32_t)cfg->user;
+	*gid = (uint32_t)cfg->group;
+	return 1;
 }
 
 unsigned tunecho_config_busy_poll_us(const struct tunecho_config *cfg)

@@ -47,6 +47,9 @@ struct tunecho_config {
 	enum tunecho_log_level log_level;
 	bool syslog;
 	unsigned busy_poll_us;
+	int64_t user;     /* [global] user: uid to run as after set-up, -1: stay */
+	int64_t user_gid; /* its primary group, -1: unknown */
+	int64_t group;    /* [global] group, else the user's primary group */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
 };

@@ -511,6 +511,13 @@ const char *tunecho_iface_name(const struct tunecho *t, size_t index)
 	return t && index < t->n_ifaces ? t->ifaces[index]->name : NULL;
 }
 
+int tunecho_iface_outlives(const struct tunecho *t, size_t index)
+{
+	if (!t || index >= t->n_ifaces)
+		return 0;
+	return !t->ifaces[index]->created || t->ifaces[index]->persist;
+}
+
 int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out)
 {
 	if (!t || !out || index > t->n_ifaces)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "privs.h"
 #include "tunecho.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tunecho.conf"
@@ -213,6 +214,34 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	      "restart tunecho to apply a new configuration");
 }
 
+/*
+ * With `user` in [global], give up root now that every device is open and
+ * configured. CAP_NET_ADMIN stays only if some device outlives us and needs
+ * our addresses removed at the end (persist, attach); devices we created
+ * go away with their fds, which needs no privilege.
+ */
+static int become_user(struct daemon *d, const struct tunecho_config *cfg)
+{
+	uint32_t uid, gid;
+	bool keep = false;
+	char err[256];
+	int r;
+
+	if (!tunecho_config_user(cfg, &uid, &gid))
+		return 0;
+	for (size_t i = 0; i < tunecho_iface_count(d->responder); i++)
+		keep = keep || tunecho_iface_outlives(d->responder, i);
+	r = drop_privileges(uid, gid, keep, err, sizeof(err));
+	if (r < 0) {
+		logf_(d, TUNECHO_LOG_ERR, "%s", err);
+		return r;
+	}
+	logf_(d, TUNECHO_LOG_INFO, "running as uid %u gid %u%s", uid, gid,
+	      keep ? ", keeping CAP_NET_ADMIN to clean up persistent or attached devices"
+		   : ", no capabilities");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const int stop_signals[] = {SIGINT, SIGTERM};
@@ -271,6 +300,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (become_user(&d, cfg) < 0)
+		goto out;
 	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interfaces, tunecho %s", r, tunecho_version());
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
