@@ -148,6 +148,9 @@ TUNECHO_EXPORT unsigned tunecho_config_busy_poll_us(const struct tunecho_config 
 TUNECHO_EXPORT int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid,
 				       uint32_t *gid);
 
+/** 1 when [global] asks for `seccomp = yes` (the daemon's allow-list), else 0. */
+TUNECHO_EXPORT int tunecho_config_seccomp(const struct tunecho_config *cfg);
+
 /** Number of interfaces (sections other than [global]) in @cfg. */
 TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
 

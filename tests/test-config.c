@@ -619,10 +619,11 @@ END_TEST
 #define SYNTAX	   "syntax error: expected '[IFNAME]', 'key = value' or a comment"
 
 static const struct error_case key_errors[] = {
-    {"[global]\nfoo = 1\n",
-     "2: unknown key 'foo' in [global] (known: log-level, syslog, busy-poll-us, user, group)"},
+    {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] (known: log-level, syslog, "
+			    "busy-poll-us, user, group, seccomp)"},
     {"[global]\nlog-level = info\nmtu = 1500\n",
-     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us, user, group)"},
+     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us, user, group, "
+     "seccomp)"},
     {"[tun0]\nadress = 198.18.0.1\n", "2: unknown key 'adress' in [tun0] " IFACE_KEYS},
     {"[tun0]\nmtu = 1500\n[tun1]\nlog-level = debug\n",
      "4: unknown key 'log-level' in [tun1] " IFACE_KEYS},
@@ -651,6 +652,7 @@ static const struct error_case key_errors[] = {
 
 static const struct error_case value_errors[] = {
     {"[global]\nsyslog = maybe\n", "2: syslog: 'maybe' is not yes or no"},
+    {"[global]\nseccomp = strict\n", "2: seccomp: 'strict' is not yes or no"},
     {"[global]\nbusy-poll-us = 100001\n",
      "2: busy-poll-us: '100001' is not a number from 0 to 100000"},
     {"[global]\nbusy-poll-us = -5\n", "2: busy-poll-us: '-5' is not a number from 0 to 100000"},

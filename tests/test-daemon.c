@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define LOG_MAX 65536
@@ -34,22 +35,61 @@ static const char *tunecho_bin(void)
 }
 
 /* The sample config of the source tree (meson passes its path). */
+static const char *write_conf(const char *text);
+
+/*
+ * With TUNECHO_TEST_SECCOMP=1 (a second run of this suite), every config
+ * gets `seccomp = yes`: the daemon serves and stops under its allow-list.
+ */
+static bool seccomp_run(void)
+{
+	const char *v = getenv("TUNECHO_TEST_SECCOMP");
+
+	return v && !strcmp(v, "1");
+}
+
 static const char *sample_conf(void)
 {
+	static char text[8192];
 	const char *path = getenv("TUNECHO_SAMPLE_CONF");
+	FILE *f;
+	size_t n;
 
 	ck_assert_msg(path != NULL, "TUNECHO_SAMPLE_CONF is not set (run through meson test)");
-	return path;
+	if (!seccomp_run())
+		return path;
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return write_conf(text);
 }
 
 static const char *write_conf(const char *text)
 {
+	static const char key[] = "seccomp = yes\n";
+	const char *global = strstr(text, "[global]\n");
 	int fd;
 
 	snprintf(conf_path, sizeof(conf_path), "/tmp/tunecho-test-XXXXXX");
 	fd = mkstemp(conf_path);
 	ck_assert_int_ge(fd, 0);
+	if (seccomp_run() && global) {
+		size_t head = (size_t)(global - text) + strlen("[global]\n");
+
+		ck_assert_int_eq(write(fd, text, head), (ssize_t)head);
+		ck_assert_int_eq(write(fd, key, strlen(key)), (ssize_t)strlen(key));
+		text += head;
+	}
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	/* At the end, where it moves no line of the test's own text. */
+	if (seccomp_run() && !global) {
+		ck_assert_int_eq(write(fd, "\n[global]\n", 10), 10);
+		ck_assert_int_eq(write(fd, key, strlen(key)), (ssize_t)strlen(key));
+	}
+	/* Readable by the unprivileged user of without_privilege... too. */
+	ck_assert_int_eq(fchmod(fd, 0644), 0);
 	close(fd);
 	return conf_path;
 }
@@ -161,6 +201,16 @@ static long replies_of(const struct daemon *d, const char *ifname)
 	return -1;
 }
 
+/* The value of @key in /proc/@pid/status, whitespace squeezed. */
+static void proc_status(pid_t pid, const char *key, char *out, size_t size)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd),
+		 "awk -F'\\t' '$1 == \"%s:\" { $1 = \"\"; print }' /proc/%d/status", key, (int)pid);
+	te_sh_out(out, size, "%s | tr -s ' \\t' ' ' | sed 's/^ //; s/ $//'", cmd);
+}
+
 static void setup(void)
 {
 	te_test_netns();
@@ -171,6 +221,13 @@ START_TEST(sample_config_answers_ping_ping6_and_fping)
 	struct daemon d;
 
 	ck_assert_msg(start(&d, sample_conf()), "tunecho did not start:\n%s", d.log);
+	if (seccomp_run()) {
+		char v[64];
+
+		proc_status(d.pid, "Seccomp", v, sizeof(v));
+		ck_assert_str_eq(v, "2\n"); /* filter mode */
+		ck_assert_ptr_nonnull(strstr(d.log, "seccomp allow-list installed"));
+	}
 	ck_assert_ptr_nonnull(
 	    strstr(d.log, "te0: serving (created) 198.18.0.1 peer 198.18.0.2/32"));
 
@@ -307,16 +364,6 @@ START_TEST(embedding_example_answers_ping_and_udp_echo)
 	ck_assert(!iface_exists("ex1"));
 }
 END_TEST
-
-/* The value of @key in /proc/@pid/status, whitespace squeezed. */
-static void proc_status(pid_t pid, const char *key, char *out, size_t size)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd),
-		 "awk -F'\\t' '$1 == \"%s:\" { $1 = \"\"; print }' /proc/%d/status", key, (int)pid);
-	te_sh_out(out, size, "%s | tr -s ' \\t' ' ' | sed 's/^ //; s/ $//'", cmd);
-}
 
 START_TEST(runs_as_an_unprivileged_user_after_set_up)
 {
@@ -549,9 +596,10 @@ START_TEST(options_help_version_check_config)
 {
 	struct daemon d;
 	char expect[4200];
+	const char *sample = sample_conf();
 	const char *help[] = {tunecho_bin(), "--help", NULL};
 	const char *version[] = {tunecho_bin(), "--version", NULL};
-	const char *check[] = {tunecho_bin(), "--check-config", "-c", sample_conf(), NULL};
+	const char *check[] = {tunecho_bin(), "--check-config", "-c", sample, NULL};
 	const char *bad[] = {tunecho_bin(), "--frobnicate", NULL};
 	const char *missing[] = {tunecho_bin(), "-c", "/nonexistent/tunecho.conf", NULL};
 
@@ -569,7 +617,7 @@ START_TEST(options_help_version_check_config)
 	spawn(&d, check);
 	wait_exit(&d);
 	ck_assert_int_eq(d.status, 0);
-	snprintf(expect, sizeof(expect), "%s: OK, 3 interfaces\n", sample_conf());
+	snprintf(expect, sizeof(expect), "%s: OK, 3 interfaces\n", sample);
 	ck_assert_str_eq(d.log, expect);
 	ck_assert(!iface_exists("te0"));
 

@@ -42,6 +42,7 @@ enum once_key {
 	KEY_SYSLOG = 1 << 7,
 	KEY_BUSY_POLL = 1 << 8,
 	KEY_USER = 1 << 9,
+	KEY_SECCOMP = 1 << 10,
 };
 
 struct source {
@@ -482,6 +483,9 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     TUNECHO_BUSY_POLL_MAX_US);
 		else
 			ps->cfg->busy_poll_us = (unsigned)us;
+	} else if (!strcmp(name, "seccomp")) {
+		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
+			fail(ps, "seccomp: '%s' is not yes or no", value);
 	} else if (!strcmp(name, "user")) {
 		if (!once(ps, KEY_USER, name))
 			return;
@@ -495,7 +499,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
-		     "group)",
+		     "group, seccomp)",
 		     name);
 	}
 }
@@ -738,6 +742,11 @@ enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg
 int tunecho_config_syslog(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->syslog;
+}
+
+int tunecho_config_seccomp(const struct tunecho_config *cfg)
+{
+	return cfg && cfg->seccomp;
 }
 
 int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid, uint32_t *gid)

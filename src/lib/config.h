@@ -46,6 +46,7 @@ struct te_iface_config {
 struct tunecho_config {
 	enum tunecho_log_level log_level;
 	bool syslog;
+	bool seccomp;
 	unsigned busy_poll_us;
 	int64_t user;     /* [global] user: uid to run as after set-up, -1: stay */
 	int64_t user_gid; /* its primary group, -1: unknown */

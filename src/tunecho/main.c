@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "privs.h"
+#include "sandbox.h"
 #include "tunecho.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tunecho.conf"
@@ -302,6 +303,13 @@ int main(int argc, char **argv)
 	}
 	if (become_user(&d, cfg) < 0)
 		goto out;
+	if (tunecho_config_seccomp(cfg)) {
+		if (sandbox_install(err, sizeof(err)) < 0) {
+			logf_(&d, TUNECHO_LOG_ERR, "%s", err);
+			goto out;
+		}
+		logf_(&d, TUNECHO_LOG_INFO, "seccomp allow-list installed");
+	}
 	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interfaces, tunecho %s", r, tunecho_version());
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's seccomp allow-list: what the running daemon does still
+ * works under it, and anything else kills the process.
+ */
+#include "common.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "sandbox.h"
+
+/* Run @body in a child under the filter; its wait status. */
+static int in_sandbox(void (*body)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256];
+
+		if (sandbox_install(err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			_exit(3);
+		}
+		body();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* A pipe stands in for the devices and sockets opened before the filter. */
+static int fds[2];
+
+static void daemon_work(void)
+{
+	struct timespec ts;
+	char c = 'x';
+	void *big;
+
+	if (write(fds[1], &c, 1) != 1 || read(fds[0], &c, 1) != 1)
+		_exit(11);
+	big = malloc(1 << 20); /* mmap, as malloc does for large blocks */
+	if (!big)
+		_exit(12);
+	memset(big, 1, 1 << 20);
+	free(big);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0) /* syslog's reconnect */
+		_exit(13);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void call_getppid(void)
+{
+	syscall(SYS_getppid);
+}
+
+static void open_a_file(void)
+{
+	fopen("/etc/hostname", "r");
+}
+
+static void open_an_inet_socket(void)
+{
+	socket(AF_INET, SOCK_DGRAM, 0);
+}
+
+static void exec_a_shell(void)
+{
+	execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+}
+
+START_TEST(the_running_daemon_s_calls_are_allowed)
+{
+	int st;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	st = in_sandbox(daemon_work);
+
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+}
+END_TEST
+
+static void (*const refused[])(void) = {call_getppid, open_a_file, open_an_inet_socket,
+					exec_a_shell};
+
+START_TEST(anything_else_kills_the_process)
+{
+	int st = in_sandbox(refused[_i]);
+
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "case %d: status %#x", _i, st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sandbox");
+	TCase *tc = tcase_create("sandbox");
+
+	tcase_add_test(tc, the_running_daemon_s_calls_are_allowed);
+	tcase_add_loop_test(tc, anything_else_kills_the_process, 0,
+			    (int)(sizeof(refused) / sizeof(refused[0])));
+	suite_add_tcase(s, tc);
+	return te_test_run(s);
+}
