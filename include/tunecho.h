@@ -128,6 +128,12 @@ TUNECHO_EXPORT int tunecho_config_add_iface(struct tunecho_config *cfg,
 					    const struct tunecho_iface_settings *s, char *err,
 					    size_t errlen);
 
+/**
+ * The most interfaces one configuration may hold. Every interface costs an
+ * open file descriptor, and stopping costs the kernel time per device.
+ */
+#define TUNECHO_MAX_IFACES 4096
+
 /** Release @cfg. Accepts NULL. */
 TUNECHO_EXPORT void tunecho_config_free(struct tunecho_config *cfg);
 

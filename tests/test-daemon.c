@@ -428,6 +428,79 @@ START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
 }
 END_TEST
 
+START_TEST(sigterm_under_eight_floods_stops_within_a_second)
+{
+	struct daemon d;
+	struct timespec t0, t1;
+	char pids[256];
+	double took;
+	const char *path = write_conf("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "txqueuelen = 1000\n"
+				      "[te1]\naddress = 2001:db8:1::1/64\ntxqueuelen = 1000\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	/* Bounded: each flood stops by itself after 10 s at the latest. */
+	ck_assert_int_eq(te_sh_out(pids, sizeof(pids),
+				   "for i in 1 2 3 4; do "
+				   "ping -n -q -f -l 8 -w 10 198.18.0.2 >/dev/null 2>&1 & echo $!; "
+				   "ping -6 -n -q -f -l 8 -w 10 2001:db8:1::2 >/dev/null 2>&1 & "
+				   "echo $!; done; sleep 0.5"),
+			 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(stop(&d), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* Our own floods only: this namespace shares the machine's PIDs. */
+	for (char *p = strtok(pids, "\n"); p; p = strtok(NULL, "\n"))
+		kill((pid_t)atoi(p), SIGINT);
+	ck_assert_msg(took < 1.0, "took %.3f s to stop", took);
+	ck_assert_msg(replies_of(&d, "total") > 1000, "the floods were not answered:\n%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	ck_assert(!iface_exists("te1"));
+	unlink_conf();
+}
+END_TEST
+
+/* A config of @n interfaces [t0] ... [tN-1], one line each. */
+static const char *many_ifaces_conf(int n)
+{
+	static char text[16 * 10000 + 1];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "[t%d]\n", i);
+	return write_conf(text);
+}
+
+START_TEST(ten_thousand_interfaces_are_refused_up_front)
+{
+	struct daemon d;
+	char expect[128];
+	const char *path = many_ifaces_conf(10000);
+	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
+	const char *check[] = {tunecho_bin(), "--check-config", "-c", NULL, NULL};
+
+	spawn(&d, argv);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 2);
+	snprintf(expect, sizeof(expect),
+		 "tunecho: %s:4097: more than 4096 interfaces: that is the most one "
+		 "configuration may hold\n",
+		 path);
+	ck_assert_str_eq(d.log, expect);
+	ck_assert(!iface_exists("t0"));
+	unlink_conf();
+
+	/* The limit itself is fine. */
+	check[3] = many_ifaces_conf(4096);
+	spawn(&d, check);
+	wait_exit(&d);
+	ck_assert_int_eq(d.status, 0);
+	ck_assert_ptr_nonnull(strstr(d.log, ": OK, 4096 interfaces"));
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(bad_config_exits_2_with_file_and_line_and_creates_nothing)
 {
 	struct daemon d;
@@ -647,6 +720,8 @@ int main(void)
 	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
 	tcase_add_test(tc, runs_as_an_unprivileged_user_after_set_up);
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
+	tcase_add_test(tc, sigterm_under_eight_floods_stops_within_a_second);
+	tcase_add_test(tc, ten_thousand_interfaces_are_refused_up_front);
 	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
 	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
 	tcase_add_test(tc, existing_route_fails_cleanly);

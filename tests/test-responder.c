@@ -7,6 +7,7 @@
 #include "common.h"
 
 #include <arpa/inet.h>
+#include <cap-ng.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -492,6 +493,109 @@ START_TEST(a_thousand_lives_leave_nothing_behind)
 }
 END_TEST
 
+/* Answers every IPv4 ICMP packet with one byte the device must refuse. */
+static enum tunecho_verdict bad_reply(void *arg, struct tunecho_packet *pkt)
+{
+	(void)arg;
+	if (pkt->len < 20 || pkt->data[0] >> 4 != 4 || pkt->data[9] != 1)
+		return TUNECHO_PASS;
+	pkt->data[0] = 0x00; /* neither IPv4 nor IPv6: the TUN write fails */
+	pkt->len = 1;
+	return TUNECHO_ANSWER;
+}
+
+START_TEST(write_failures_are_counted_and_the_loop_goes_on)
+{
+	struct event_base *base = event_base_new();
+	struct tunecho *t = responder(base, "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n", NULL);
+	struct tunecho_stats st;
+
+	ck_assert_int_eq(tunecho_add_handler(t, bad_reply, NULL, TUNECHO_HANDLER_FIRST), 0);
+	ck_assert_int_ne(run_while(&base, 1, "ping -n -q -c 3 -i 0.05 -w 1 198.18.0.2 >/dev/null"),
+			 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_uint_ge(st.write_errors, 3);
+	ck_assert_uint_eq(st.replies, 0);
+	/* Without the bad handler, the same interface answers again. */
+	ck_assert_int_eq(tunecho_remove_handler(t, bad_reply, NULL), 0);
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 2 -i 0.05 -w 5 198.18.0.2 >/dev/null"),
+			 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_uint_eq(st.replies, 2);
+	tunecho_free(t);
+	event_base_free(base);
+}
+END_TEST
+
+static void delete_te0(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(int *)arg = te_sh("ip link del te0");
+}
+
+START_TEST(device_deleted_under_a_flood)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "txqueuelen = 1000\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n",
+				      &log);
+	struct timeval at = {0, 300000}, half = {0, 500000};
+	int deleted = -1;
+	double cpu;
+
+	/* Flood te0 (bounded: 2 s) and delete it under the flood at 0.3 s. */
+	event_base_once(base, -1, EV_TIMEOUT, delete_te0, &deleted, &at);
+	run_while(&base, 1, "ping -n -q -f -l 16 -w 2 198.18.0.2 >/dev/null 2>&1; true");
+	ck_assert_int_eq(deleted, 0);
+	ck_assert_ptr_nonnull(strstr(log.text, "warning: te0: read failed: "));
+	/* No spinning afterwards, and te1 still answers. */
+	cpu = cpu_seconds();
+	event_base_loopexit(base, &half);
+	event_base_dispatch(base);
+	cpu = cpu_seconds() - cpu;
+	ck_assert_msg(cpu < 0.1, "the loop spun: %.3f s of CPU in 0.5 s", cpu);
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 3 -i 0.05 -w 5 198.18.0.6 >/dev/null"),
+			 0);
+	tunecho_free(t);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(netlink_refusal_after_dropping_privileges)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho_config *cfg =
+	    config("[te0]\nattach = yes\naddress = 198.18.0.1 peer 198.18.0.2\n");
+	struct tunecho *t = NULL;
+	char out[4096];
+
+	/* A device this (root) user may open without privilege... */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0 user 0"), 0);
+	/* ...then no capabilities at all, as after a privilege drop. */
+	capng_clear(CAPNG_SELECT_BOTH);
+	ck_assert_int_eq(capng_apply(CAPNG_SELECT_BOTH), 0);
+
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	tunecho_set_log_fn(t, capture, &log, TUNECHO_LOG_DEBUG);
+	ck_assert_int_eq(tunecho_add_config(t, cfg), -EPERM);
+	ck_assert_msg(strstr(log.text, "error: te0: setting mtu, txqueuelen and up failed: "
+				       "Operation not permitted; this needs CAP_NET_ADMIN"),
+		      "log:\n%s", log.text);
+	ck_assert_uint_eq(tunecho_iface_count(t), 0);
+	tunecho_free(t);
+	/* Nothing half-done: the device is as it was, down, no address. */
+	ck_assert_int_eq(te_sh_out(out, sizeof(out), "ip addr show dev te0"), 0);
+	ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, ",UP"), "%s", out);
+	tunecho_config_free(cfg);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(arguments_are_checked)
 {
 	struct event_base *base = event_base_new();
@@ -525,6 +629,9 @@ int main(void)
 	tcase_add_test(tc, handlers_answer_drop_and_pass_in_order);
 	tcase_add_test(tc, interfaces_come_and_go_while_others_answer);
 	tcase_add_test(tc, a_thousand_lives_leave_nothing_behind);
+	tcase_add_test(tc, write_failures_are_counted_and_the_loop_goes_on);
+	tcase_add_test(tc, device_deleted_under_a_flood);
+	tcase_add_test(tc, netlink_refusal_after_dropping_privileges);
 	tcase_add_test(tc, arguments_are_checked);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);

@@ -135,6 +135,11 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 			return;
 		}
 	}
+	if (ps->cfg->n_ifaces == TUNECHO_MAX_IFACES) {
+		fail(ps, "more than %d interfaces: that is the most one configuration may hold",
+		     TUNECHO_MAX_IFACES);
+		return;
+	}
 	if (te_grow((void **)&ps->cfg->ifaces, ps->cfg->n_ifaces, sizeof(*ic))) {
 		fail_oom(ps);
 		return;

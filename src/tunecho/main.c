@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 
 #include "privs.h"
@@ -216,6 +217,28 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
+ * Every interface holds a descriptor: raise the soft limit on open files
+ * to fit them (plus the few the daemon needs), up to the hard limit.
+ */
+static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
+{
+	rlim_t need = (rlim_t)n_ifaces + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		logf_(d, TUNECHO_LOG_ERR,
+		      "%zu interfaces need %llu open files, but the hard limit is %llu: raise it "
+		      "(ulimit -Hn, or LimitNOFILE= in the unit)",
+		      n_ifaces, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
+/*
  * With `user` in [global], give up root now that every device is open and
  * configured. CAP_NET_ADMIN stays only if some device outlives us and needs
  * our addresses removed at the end (persist, attach); devices we created
@@ -275,6 +298,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg)) < 0)
+		goto out;
 	d.base = event_base_new();
 	if (!d.base) {
 		fprintf(stderr, "tunecho: cannot create the event loop\n");
