@@ -157,6 +157,15 @@ TUNECHO_EXPORT int tunecho_config_user(const struct tunecho_config *cfg, uint32_
 /** 1 when [global] asks for `seccomp = yes` (the daemon's allow-list), else 0. */
 TUNECHO_EXPORT int tunecho_config_seccomp(const struct tunecho_config *cfg);
 
+/** The daemon's link group when [global] gives no `link-group`. */
+#define TUNECHO_DEFAULT_LINK_GROUP 29797
+
+/**
+ * The `link-group` of [global] (TUNECHO_DEFAULT_LINK_GROUP when unset; 0
+ * means none): see tunecho_set_link_group().
+ */
+TUNECHO_EXPORT uint32_t tunecho_config_link_group(const struct tunecho_config *cfg);
+
 /** Number of interfaces (sections other than [global]) in @cfg. */
 TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
 
@@ -320,6 +329,17 @@ TUNECHO_EXPORT int tunecho_remove_handler(struct tunecho *t, tunecho_handler_fn 
  * tunecho_new(). Returns 0 or -EINVAL.
  */
 TUNECHO_EXPORT int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabled);
+
+/**
+ * Put the devices the responder creates (and does not make persistent)
+ * into link group @group (0, the default: none). Stopping then deletes
+ * them all with one rtnetlink request, after a dump has shown the group
+ * holds nothing else; one by one they would cost the kernel a wait each
+ * (about 18 ms: 18 s for a thousand). A group shared with devices tunecho
+ * did not create makes it fall back to one by one, and say so. Give each
+ * responder of a process its own group. Returns 0 or -EINVAL.
+ */
+TUNECHO_EXPORT int tunecho_set_link_group(struct tunecho *t, uint32_t group);
 
 /** The largest busy-poll time tunecho_set_busy_poll() takes, in µs. */
 #define TUNECHO_BUSY_POLL_MAX_US 100000

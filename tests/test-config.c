@@ -278,6 +278,18 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(tunecho_config_busy_poll_us(cfg), 100000);
 	tunecho_config_free(cfg);
 	ck_assert_uint_eq(tunecho_config_busy_poll_us(NULL), 0);
+
+	cfg = load_ok("[global]\n");
+	ck_assert_uint_eq(tunecho_config_link_group(cfg), TUNECHO_DEFAULT_LINK_GROUP);
+	tunecho_config_free(cfg);
+	cfg = load_ok("[global]\nlink-group = 0\n");
+	ck_assert_uint_eq(tunecho_config_link_group(cfg), 0);
+	tunecho_config_free(cfg);
+	cfg = load_ok("[global]\nlink-group = 4294967295\n");
+	ck_assert_uint_eq(tunecho_config_link_group(cfg), 4294967295u);
+	tunecho_config_free(cfg);
+	check_error("[global]\nlink-group = 4294967296\n",
+		    "2: link-group: '4294967296' is not a number from 0 to 4294967295");
 }
 END_TEST
 
@@ -618,12 +630,11 @@ END_TEST
 #define BAD_CHAR   "' (use letters, digits, '-', '_' and '.')"
 #define SYNTAX	   "syntax error: expected '[IFNAME]', 'key = value' or a comment"
 
+#define GLOBAL_KEYS "(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group)"
+
 static const struct error_case key_errors[] = {
-    {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] (known: log-level, syslog, "
-			    "busy-poll-us, user, group, seccomp)"},
-    {"[global]\nlog-level = info\nmtu = 1500\n",
-     "3: unknown key 'mtu' in [global] (known: log-level, syslog, busy-poll-us, user, group, "
-     "seccomp)"},
+    {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},
+    {"[global]\nlog-level = info\nmtu = 1500\n", "3: unknown key 'mtu' in [global] " GLOBAL_KEYS},
     {"[tun0]\nadress = 198.18.0.1\n", "2: unknown key 'adress' in [tun0] " IFACE_KEYS},
     {"[tun0]\nmtu = 1500\n[tun1]\nlog-level = debug\n",
      "4: unknown key 'log-level' in [tun1] " IFACE_KEYS},

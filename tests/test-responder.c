@@ -583,7 +583,7 @@ START_TEST(netlink_refusal_after_dropping_privileges)
 	ck_assert_int_eq(tunecho_new(&t, base), 0);
 	tunecho_set_log_fn(t, capture, &log, TUNECHO_LOG_DEBUG);
 	ck_assert_int_eq(tunecho_add_config(t, cfg), -EPERM);
-	ck_assert_msg(strstr(log.text, "error: te0: setting mtu, txqueuelen and up failed: "
+	ck_assert_msg(strstr(log.text, "error: te0: setting the link up failed: "
 				       "Operation not permitted; this needs CAP_NET_ADMIN"),
 		      "log:\n%s", log.text);
 	ck_assert_uint_eq(tunecho_iface_count(t), 0);

@@ -43,6 +43,7 @@ enum once_key {
 	KEY_BUSY_POLL = 1 << 8,
 	KEY_USER = 1 << 9,
 	KEY_SECCOMP = 1 << 10,
+	KEY_LINK_GROUP = 1 << 11,
 };
 
 struct source {
@@ -488,6 +489,16 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     TUNECHO_BUSY_POLL_MAX_US);
 		else
 			ps->cfg->busy_poll_us = (unsigned)us;
+	} else if (!strcmp(name, "link-group")) {
+		unsigned long group;
+
+		if (!once(ps, KEY_LINK_GROUP, name))
+			return;
+		if (!parse_uint(value, 0, UINT32_MAX, &group))
+			fail(ps, "link-group: '%s' is not a number from 0 to %u", value,
+			     UINT32_MAX);
+		else
+			ps->cfg->link_group = (uint32_t)group;
 	} else if (!strcmp(name, "seccomp")) {
 		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
 			fail(ps, "seccomp: '%s' is not yes or no", value);
@@ -504,7 +515,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
-		     "group, seccomp)",
+		     "group, seccomp, link-group)",
 		     name);
 	}
 }
@@ -597,6 +608,7 @@ int tunecho_config_new(struct tunecho_config **out)
 		return -ENOMEM;
 	(*out)->log_level = TUNECHO_LOG_INFO;
 	(*out)->user = (*out)->user_gid = (*out)->group = -1;
+	(*out)->link_group = TUNECHO_DEFAULT_LINK_GROUP;
 	return 0;
 }
 
@@ -666,6 +678,7 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 		return -ENOMEM;
 	ps.cfg->log_level = TUNECHO_LOG_INFO;
 	ps.cfg->user = ps.cfg->user_gid = ps.cfg->group = -1;
+	ps.cfg->link_group = TUNECHO_DEFAULT_LINK_GROUP;
 
 	line = ini_parse_stream(read_line, &ps, on_key, &ps);
 	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
@@ -747,6 +760,11 @@ enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg
 int tunecho_config_syslog(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->syslog;
+}
+
+uint32_t tunecho_config_link_group(const struct tunecho_config *cfg)
+{
+	return cfg ? cfg->link_group : TUNECHO_DEFAULT_LINK_GROUP;
 }
 
 int tunecho_config_seccomp(const struct tunecho_config *cfg)

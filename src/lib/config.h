@@ -48,9 +48,10 @@ struct tunecho_config {
 	bool syslog;
 	bool seccomp;
 	unsigned busy_poll_us;
-	int64_t user;     /* [global] user: uid to run as after set-up, -1: stay */
+	uint32_t link_group;
+	int64_t user;	  /* [global] user: uid to run as after set-up, -1: stay */
 	int64_t user_gid; /* its primary group, -1: unknown */
-	int64_t group;    /* [global] group, else the user's primary group */
+	int64_t group;	  /* [global] group, else the user's primary group */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
 };

@@ -11,13 +11,28 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util.h"
+
+/* Room for the largest request built here (a route or an address). */
+#define TE_NL_MAX_REQUEST 256
+/* A batch goes out in writes of at most this many requests, each write
+ * ACKed before the next: every ACK is an skb of its own (about 1 KiB of
+ * receive buffer), and they must never overflow the socket's buffer. */
+#define TE_NL_CHUNK_MSGS 64
+#define TE_NL_CHUNK      (TE_NL_CHUNK_MSGS * TE_NL_MAX_REQUEST)
+
 struct te_nl {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
-	/* One buffer for the request and for reading its ACK (libmnl's
-	 * MNL_SOCKET_BUFFER_SIZE, which is 8 KiB or the page size if smaller). */
+	/* Single requests, and every read (libmnl's MNL_SOCKET_BUFFER_SIZE,
+	 * 8 KiB or the page size if smaller, is enough for ACKs). */
 	char buf[8192];
+	/* The batch, when one is open. */
+	bool batching;
+	char *batch;
+	size_t batch_len, batch_cap, batch_n;
+	uint32_t batch_seq0;
 };
 
 int te_nl_open(struct te_nl **out)
@@ -54,6 +69,7 @@ void te_nl_close(struct te_nl *nl)
 		return;
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
+	free(nl->batch);
 	free(nl);
 }
 
@@ -67,18 +83,20 @@ static int on_extack_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* NLMSG_ERROR carries both ACKs (error 0) and refusals. */
-static int on_error(const struct nlmsghdr *nlh, void *data)
+/*
+ * An NLMSG_ERROR message: 0 for an ACK, else -errno with the kernel's text
+ * in @msg.
+ */
+static int parse_ack(const struct nlmsghdr *nlh, char *msg)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	size_t off = sizeof(*e);
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
+	msg[0] = '\0';
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return -EBADMSG;
 	if (e->error == 0)
-		return MNL_CB_STOP;
+		return 0;
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
 		/* The TLVs follow the echoed request, whole unless capped. */
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
@@ -86,52 +104,155 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 		if (off < mnl_nlmsg_get_payload_len(nlh))
 			mnl_attr_parse_payload((const char *)e + off,
 					       mnl_nlmsg_get_payload_len(nlh) - off, on_extack_attr,
-					       data);
+					       msg);
 	}
-	errno = -e->error;
-	return MNL_CB_ERROR;
+	return e->error;
 }
 
-/* Send @nlh, wait for its ACK. Returns 0 or -errno, text in @msg. */
-static int request(struct te_nl *nl, struct nlmsghdr *nlh, char *msg)
+/*
+ * Read until the ACKs of the requests with sequence numbers @first to
+ * @last are in; @fn hears of refusals (index counted from @seq0).
+ * Returns the number of refusals or -errno.
+ */
+static int read_acks(struct te_nl *nl, uint32_t first, uint32_t last, uint32_t seq0,
+		     te_nl_error_fn *fn, void *arg)
 {
-	mnl_cb_t ctl[NLMSG_ERROR + 1] = {[NLMSG_ERROR] = on_error};
-	uint32_t seq = ++nl->seq;
-	ssize_t n;
-	int r;
+	char msg[TE_NL_MSGLEN];
+	size_t pending = last - first + 1;
+	int refused = 0;
 
-	msg[0] = '\0';
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+	while (pending) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+		int left = (int)n;
+
 		if (n < 0)
 			return -errno;
-		r = mnl_cb_run2(nl->buf, (size_t)n, seq, nl->portid, NULL, msg, ctl,
-				NLMSG_ERROR + 1);
-		if (r == MNL_CB_ERROR)
-			return -errno;
-		if (r == MNL_CB_STOP)
-			return 0;
+		for (const struct nlmsghdr *nlh = (const void *)nl->buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			int err;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - first > last - first)
+				continue; /* not an ACK of ours */
+			err = parse_ack(nlh, msg);
+			pending--;
+			if (err) {
+				refused++;
+				if (fn)
+					fn(arg, nlh->nlmsg_seq - seq0, err, msg);
+			}
+		}
+	}
+	return refused;
+}
+
+/* The first refusal's error and text, for single requests. */
+struct first_error {
+	int err;
+	char *msg;
+};
+
+static void keep_first(void *arg, size_t index, int err, const char *msg)
+{
+	struct first_error *fe = arg;
+
+	(void)index;
+	if (!fe->err) {
+		fe->err = err;
+		snprintf(fe->msg, TE_NL_MSGLEN, "%s", msg);
 	}
 }
 
+/* Where the next request is built: the batch, or the single buffer. */
 static struct nlmsghdr *start(struct te_nl *nl, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct nlmsghdr *nlh;
 
+	if (nl->batching && nl->batch_cap - nl->batch_len < TE_NL_MAX_REQUEST) {
+		size_t cap = nl->batch_cap ? 2 * nl->batch_cap : 4 * TE_NL_CHUNK;
+		char *p = realloc(nl->batch, cap);
+
+		if (!p)
+			return NULL;
+		nl->batch = p;
+		nl->batch_cap = cap;
+	}
+	nlh = mnl_nlmsg_put_header(nl->batching ? nl->batch + nl->batch_len : nl->buf);
 	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_flags = flags | NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++nl->seq;
 	return nlh;
 }
 
-int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, char *msg)
+/* Send @nlh and wait for its ACK, or queue it in the open batch. */
+static int finish(struct te_nl *nl, struct nlmsghdr *nlh, char *msg)
+{
+	struct first_error fe = {0, msg};
+	int r;
+
+	msg[0] = '\0';
+	if (nl->batching) {
+		nl->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
+		nl->batch_n++;
+		return 0;
+	}
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = read_acks(nl, nlh->nlmsg_seq, nlh->nlmsg_seq, nlh->nlmsg_seq, keep_first, &fe);
+	return r < 0 ? r : fe.err;
+}
+
+void te_nl_batch_begin(struct te_nl *nl)
+{
+	nl->batching = true;
+	nl->batch_len = 0;
+	nl->batch_n = 0;
+	nl->batch_seq0 = nl->seq + 1;
+}
+
+size_t te_nl_batch_size(const struct te_nl *nl)
+{
+	return nl->batch_n;
+}
+
+int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg)
+{
+	size_t off = 0;
+	uint32_t seq = nl->batch_seq0;
+	int refused = 0;
+
+	nl->batching = false;
+	while (off < nl->batch_len) {
+		size_t len = 0, count = 0;
+		int r;
+
+		/* Whole messages, up to a chunk. */
+		while (off + len < nl->batch_len && count < TE_NL_CHUNK_MSGS) {
+			const struct nlmsghdr *nlh = (const void *)(nl->batch + off + len);
+
+			len += NLMSG_ALIGN(nlh->nlmsg_len);
+			count++;
+		}
+		if (mnl_socket_sendto(nl->sock, nl->batch + off, len) < 0)
+			return -errno;
+		r = read_acks(nl, seq, seq + (uint32_t)count - 1, nl->batch_seq0, fn, arg);
+		if (r < 0)
+			return r;
+		refused += r;
+		seq += (uint32_t)count;
+		off += len;
+	}
+	return refused;
+}
+
+int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, uint32_t group,
+		  char *msg)
 {
 	struct nlmsghdr *nlh = start(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct ifinfomsg *ifi;
 
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = IFF_UP;
@@ -140,7 +261,9 @@ int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, 
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (txqlen)
 		mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
-	return request(nl, nlh, msg);
+	if (group)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	return finish(nl, nlh, msg);
 }
 
 static size_t addr_len(int family)
@@ -152,11 +275,14 @@ int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address 
 {
 	struct nlmsghdr *nlh =
 	    start(nl, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct ifaddrmsg *ifa;
 	size_t len = addr_len(a->local.family);
 	/* No duplicate address detection: a TUN has no neighbours to ask. */
 	uint32_t flags = a->local.family == AF_INET6 ? IFA_F_NODAD : 0;
 
+	if (!nlh)
+		return -ENOMEM;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)a->local.family;
 	ifa->ifa_prefixlen = a->local.len;
 	ifa->ifa_flags = (uint8_t)flags;
@@ -168,15 +294,18 @@ int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address 
 	mnl_attr_put(nlh, IFA_ADDRESS, len, a->has_peer ? &a->peer.addr : &a->local.addr);
 	if (flags)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
-	return request(nl, nlh, msg);
+	return finish(nl, nlh, msg);
 }
 
 int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix *dst, char *msg)
 {
 	struct nlmsghdr *nlh =
 	    start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct rtmsg *rtm;
 
+	if (!nlh)
+		return -ENOMEM;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)dst->family;
 	rtm->rtm_dst_len = dst->len;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -187,5 +316,73 @@ int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix 
 	if (dst->len)
 		mnl_attr_put(nlh, RTA_DST, addr_len(dst->family), &dst->addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	return request(nl, nlh, msg);
+	return finish(nl, nlh, msg);
+}
+
+struct member_walk {
+	uint32_t group;
+	void (*fn)(void *arg, int ifindex, const char *name);
+	void *arg;
+};
+
+static int on_link(const struct nlmsghdr *nlh, void *data)
+{
+	const struct member_walk *w = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	const char *name = "?";
+	uint32_t group = 0;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(attr) == IFLA_GROUP &&
+		    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			group = mnl_attr_get_u32(attr);
+		else if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
+			 mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			name = mnl_attr_get_str(attr);
+	}
+	if (group == w->group)
+		w->fn(w->arg, ifi->ifi_index, name);
+	return MNL_CB_OK;
+}
+
+int te_nl_group_members(struct te_nl *nl, uint32_t group,
+			void (*fn)(void *arg, int ifindex, const char *name), void *arg)
+{
+	struct member_walk w = {group, fn, arg};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct ifinfomsg *ifi;
+	uint32_t seq = ++nl->seq;
+	int r;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, on_link, &w);
+	} while (r > MNL_CB_STOP);
+	return r < 0 ? -errno : 0;
+}
+
+int te_nl_group_delete(struct te_nl *nl, uint32_t group, char *msg)
+{
+	struct nlmsghdr *nlh = start(nl, RTM_DELLINK, 0);
+	struct ifinfomsg *ifi;
+
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = 0; /* no index: the kernel deletes by IFLA_GROUP */
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	return finish(nl, nlh, msg);
 }

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rtnetlink requests over libmnl: link settings, addresses and routes.
- * Every request is acknowledged; a refusal comes back as -errno with the
- * kernel's extended-ACK text, when it gave one, in the caller's buffer.
+ * rtnetlink requests over libmnl: link settings, addresses, routes, link
+ * groups. Every request is acknowledged; a refusal comes back as -errno
+ * with the kernel's extended-ACK text, when it gave one.
+ *
+ * Requests go out one at a time (each call waits for its ACK), or in a
+ * batch: between te_nl_batch_begin() and te_nl_batch_end() the request
+ * functions only queue (and return 0); te_nl_batch_end() sends them in
+ * large writes and checks every ACK, naming each failure by its index in
+ * the batch. Thousands of requests then cost a handful of system calls.
  */
 #ifndef TE_NETLINK_H
 #define TE_NETLINK_H
@@ -22,19 +28,52 @@ int te_nl_open(struct te_nl **out);
 void te_nl_close(struct te_nl *nl);
 
 /*
- * The text of a failure: on error the request functions below write the
- * kernel's extended-ACK message into @msg (an empty string when there was
- * none). @msg must hold TE_NL_MSGLEN bytes.
+ * The text of a failure: the kernel's extended-ACK message, or an empty
+ * string when there was none. Buffers for it hold TE_NL_MSGLEN bytes.
  */
 #define TE_NL_MSGLEN 160
 
-/* RTM_NEWLINK on @ifindex: @mtu and @txqlen when non-zero, then up. */
-int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, char *msg);
+/* Start queueing requests instead of sending them one by one. */
+void te_nl_batch_begin(struct te_nl *nl);
+
+/* Number of requests queued since te_nl_batch_begin(). */
+size_t te_nl_batch_size(const struct te_nl *nl);
+
+/* Told about each refused request of a batch, in order. */
+typedef void te_nl_error_fn(void *arg, size_t index, int err, const char *msg);
+
+/*
+ * Send the queued requests and read every ACK; @fn (may be NULL) hears of
+ * each refusal with the request's index. Back to one-by-one mode after.
+ * Returns the number of refusals, or -errno when the exchange itself
+ * failed (then the outcome of the requests is unknown).
+ */
+int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg);
+
+/*
+ * RTM_NEWLINK on @ifindex: @mtu and @txqlen when non-zero, link group
+ * @group when non-zero, then up.
+ */
+int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, uint32_t group,
+		  char *msg);
 
 /* RTM_NEWADDR (@add) or RTM_DELADDR of @a on @ifindex; IPv6 gets IFA_F_NODAD. */
 int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg);
 
 /* RTM_NEWROUTE (@add) or RTM_DELROUTE of @dst through @ifindex, main table. */
 int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix *dst, char *msg);
+
+/*
+ * Dump the links and call @fn with the index and name of each one in link
+ * group @group. Returns 0 or -errno. Not in batch mode.
+ */
+int te_nl_group_members(struct te_nl *nl, uint32_t group,
+			void (*fn)(void *arg, int ifindex, const char *name), void *arg);
+
+/*
+ * Delete every link of group @group in one request: the kernel unregisters
+ * them together, far faster than one by one. Not in batch mode.
+ */
+int te_nl_group_delete(struct te_nl *nl, uint32_t group, char *msg);
 
 #endif

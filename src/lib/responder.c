@@ -3,78 +3,18 @@
  * The responder: TUN interfaces on the caller's event base, each packet
  * through the handler chain, replies written back to the same fd.
  */
+#include "responder.h"
+
 #include <errno.h>
-#include <event2/event.h>
-#include <net/if.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
 #include "netlink.h"
 #include "packet.h"
 #include "stats.h"
-#include "tun.h"
-#include "util.h"
-#include "tunecho.h"
-
-/*
- * Packets handled per wake-up of one interface before the loop moves on:
- * large enough to amortise the wake-up, small enough that a flooded
- * interface cannot starve the others (epoll is level-triggered, so what is
- * left is picked up on the next pass).
- */
-#define TE_BUDGET 64
-
-/* The largest packet a TUN device can hand us: an IP datagram. */
-#define TE_RXBUF 65536
-
-#define TE_MAX_HANDLERS 16
-
-/*
- * The chain is one array in run order: handlers added FIRST, the two
- * built-ins, handlers added LAST.
- */
-struct te_handler {
-	tunecho_handler_fn *fn;
-	void *arg;
-	int builtin; /* enum tunecho_builtin, or -1 for the caller's */
-	bool first;  /* added with TUNECHO_HANDLER_FIRST */
-	bool enabled;
-};
-
-struct te_iface {
-	struct tunecho *t;
-	char name[IFNAMSIZ];
-	int fd; /* -1 once the device failed and left the loop */
-	int ifindex;
-	struct event *ev;
-	bool created; /* by us (else attached to an existing device) */
-	bool persist; /* created by us with TUNSETPERSIST */
-	/* What we added, to remove from devices that outlive us. */
-	struct te_address *addrs;
-	size_t n_addrs;
-	struct te_prefix *routes;
-	size_t n_routes;
-	struct tunecho_stats stats;
-};
-
-struct tunecho {
-	struct event_base *base;
-	struct te_logger log;
-	struct te_nl *nl;
-	struct te_iface **ifaces;
-	size_t n_ifaces;
-	struct te_handler handlers[TE_MAX_HANDLERS];
-	size_t n_handlers;
-	uint64_t busy_poll_ns; /* 0: sleep in epoll as soon as a device is empty */
-	/* The one receive buffer: replies are built in it, in place. */
-	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
-};
 
 const char *tunecho_version(void)
 {
@@ -204,7 +144,7 @@ static void busy_poll(struct te_iface *ifc)
 	}
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+void te_on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_iface *ifc = arg;
 
@@ -212,250 +152,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (drain(ifc, TE_BUDGET) > 0 && ifc->t->busy_poll_ns && ifc->fd >= 0)
 		busy_poll(ifc);
-}
-
-/*
- * Undo @ifc and free it. Devices that outlive the fd (persistent, or not
- * ours) lose the addresses and routes we added; a device we created goes
- * away with its fd, everything on it included. With @keep_persistent false
- * (a failed start) a device we made persistent is made transient first,
- * so nothing is left behind.
- */
-static void iface_stop(struct tunecho *t, struct te_iface *ifc, bool keep_persistent)
-{
-	char msg[TE_NL_MSGLEN], text[TE_ADDRESS_STRLEN];
-
-	if (ifc->ev)
-		event_free(ifc->ev);
-	if (ifc->fd >= 0 && (!ifc->created || (ifc->persist && keep_persistent))) {
-		for (size_t i = ifc->n_routes; i-- > 0;) {
-			if (te_nl_route(t->nl, false, ifc->ifindex, &ifc->routes[i], msg)) {
-				te_prefix_format(&ifc->routes[i], text, sizeof(text));
-				te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing route %s: %s",
-				       ifc->name, text, msg);
-			}
-		}
-		for (size_t i = ifc->n_addrs; i-- > 0;) {
-			if (te_nl_addr(t->nl, false, ifc->ifindex, &ifc->addrs[i], msg)) {
-				te_address_format(&ifc->addrs[i], text, sizeof(text));
-				te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing address %s: %s",
-				       ifc->name, text, msg);
-			}
-		}
-	}
-	if (ifc->fd >= 0 && ifc->created && ifc->persist && !keep_persistent)
-		te_tun_unpersist(ifc->fd);
-	if (ifc->fd >= 0)
-		close(ifc->fd);
-	free(ifc->addrs);
-	free(ifc->routes);
-	free(ifc);
-}
-
-/* Log the failure of @what on @ifc: errno text, kernel text, what to do. */
-static void log_failure(struct tunecho *t, const char *ifname, const char *what, int err,
-			const char *kmsg)
-{
-	const char *hint = "";
-
-	if (err == EPERM || err == EACCES)
-		hint = "; this needs CAP_NET_ADMIN: run tunecho as root";
-	te_log(&t->log, TUNECHO_LOG_ERR, "%s: %s failed: %s%s%s%s%s", ifname, what, strerror(err),
-	       kmsg && *kmsg ? " (kernel: " : "", kmsg && *kmsg ? kmsg : "",
-	       kmsg && *kmsg ? ")" : "", hint);
-}
-
-static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic)
-{
-	struct te_tun_request req = {
-	    .name = ic->name,
-	    /* A persistent device outlives us; the next start takes it back. */
-	    .attach = ic->attach || ic->persist,
-	    .persist = ic->persist,
-	    .owner = ic->owner,
-	    .group = ic->group,
-	};
-	const char *step = "";
-	int fd = te_tun_open(&req, &ifc->created, &step);
-
-	if (fd >= 0) {
-		ifc->fd = fd;
-		ifc->persist = ifc->created && ic->persist;
-		return 0;
-	}
-	switch (fd) {
-	case -EEXIST:
-		te_log(&t->log, TUNECHO_LOG_ERR,
-		       "%s: an interface of that name already exists; choose another name, or set "
-		       "attach = yes to serve the existing TUN device",
-		       ic->name);
-		break;
-	case -EBUSY:
-	case -EINVAL:
-		te_log(&t->log, TUNECHO_LOG_ERR,
-		       "%s: cannot attach: the device is not a TUN device, or another process "
-		       "holds it",
-		       ic->name);
-		break;
-	case -ENOENT:
-	case -ENODEV:
-		te_log(&t->log, TUNECHO_LOG_ERR,
-		       "%s: cannot open /dev/net/tun: %s; load the tun module (modprobe tun)",
-		       ic->name, strerror(-fd));
-		break;
-	default:
-		log_failure(t, ic->name, step, -fd, NULL);
-		break;
-	}
-	return fd;
-}
-
-static int add_addresses(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic)
-{
-	char msg[TE_NL_MSGLEN], text[TE_ADDRESS_STRLEN], what[TE_ADDRESS_STRLEN + 32];
-	int r;
-
-	ifc->addrs = calloc(ic->n_addrs ? ic->n_addrs : 1, sizeof(*ifc->addrs));
-	ifc->routes = calloc(ic->n_routes ? ic->n_routes : 1, sizeof(*ifc->routes));
-	if (!ifc->addrs || !ifc->routes)
-		return -ENOMEM;
-	for (size_t i = 0; i < ic->n_addrs; i++) {
-		r = te_nl_addr(t->nl, true, ifc->ifindex, &ic->addrs[i], msg);
-		te_address_format(&ic->addrs[i], text, sizeof(text));
-		if (r == -EEXIST && !ifc->created) {
-			/* Someone else's: use it, but do not remove it later. */
-			te_log(&t->log, TUNECHO_LOG_NOTICE,
-			       "%s: address %s is already there; it will be left in place",
-			       ifc->name, text);
-			continue;
-		}
-		if (r) {
-			snprintf(what, sizeof(what), "adding address %s", text);
-			log_failure(t, ifc->name, what, -r, msg);
-			return r;
-		}
-		ifc->addrs[ifc->n_addrs++] = ic->addrs[i];
-	}
-	for (size_t i = 0; i < ic->n_routes; i++) {
-		r = te_nl_route(t->nl, true, ifc->ifindex, &ic->routes[i], msg);
-		te_prefix_format(&ic->routes[i], text, sizeof(text));
-		if (r == -EEXIST && !ifc->created) {
-			te_log(&t->log, TUNECHO_LOG_NOTICE,
-			       "%s: route %s is already there; it will be left in place", ifc->name,
-			       text);
-			continue;
-		}
-		if (r) {
-			snprintf(what, sizeof(what), "adding route %s", text);
-			log_failure(t, ifc->name, what, -r, msg);
-			return r;
-		}
-		ifc->routes[ifc->n_routes++] = ic->routes[i];
-	}
-	return 0;
-}
-
-/* One line that says what @ifc serves. */
-static void log_serving(struct tunecho *t, const struct te_iface *ifc,
-			const struct te_iface_config *ic)
-{
-	char line[400], text[TE_ADDRESS_STRLEN];
-	size_t n;
-
-	n = (size_t)snprintf(line, sizeof(line), "%s: serving (%s)", ifc->name,
-			     ifc->created ? (ifc->persist ? "created, persistent" : "created")
-					  : "attached");
-	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
-		te_address_format(&ic->addrs[i], text, sizeof(text));
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "", text);
-	}
-	for (size_t i = 0; i < ic->n_routes && n < sizeof(line); i++) {
-		te_prefix_format(&ic->routes[i], text, sizeof(text));
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; routes",
-				      text);
-	}
-	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s", line);
-}
-
-static int iface_start(struct tunecho *t, const struct te_iface_config *ic, struct te_iface **out)
-{
-	char msg[TE_NL_MSGLEN];
-	struct te_iface *ifc;
-	int r;
-
-	for (size_t i = 0; i < t->n_ifaces; i++) {
-		if (!strcmp(t->ifaces[i]->name, ic->name)) {
-			te_log(&t->log, TUNECHO_LOG_ERR, "%s: already served by this responder",
-			       ic->name);
-			return -EEXIST;
-		}
-	}
-	ifc = calloc(1, sizeof(*ifc));
-	if (!ifc)
-		return -ENOMEM;
-	ifc->t = t;
-	ifc->fd = -1;
-	snprintf(ifc->name, sizeof(ifc->name), "%s", ic->name);
-
-	r = open_device(t, ifc, ic);
-	if (r)
-		goto fail;
-	ifc->ifindex = (int)if_nametoindex(ifc->name);
-	if (ifc->ifindex == 0) {
-		r = -errno;
-		log_failure(t, ifc->name, "looking up the interface index", -r, NULL);
-		goto fail;
-	}
-	r = te_nl_link_up(t->nl, ifc->ifindex, ic->mtu, ic->txqlen, msg);
-	if (r) {
-		log_failure(t, ifc->name, "setting mtu, txqueuelen and up", -r, msg);
-		goto fail;
-	}
-	r = add_addresses(t, ifc, ic);
-	if (r)
-		goto fail;
-	ifc->ev = event_new(t->base, ifc->fd, EV_READ | EV_PERSIST, on_readable, ifc);
-	if (!ifc->ev || event_add(ifc->ev, NULL)) {
-		r = -ENOMEM;
-		log_failure(t, ifc->name, "adding the read event", ENOMEM, NULL);
-		goto fail;
-	}
-	log_serving(t, ifc, ic);
-	*out = ifc;
-	return 0;
-
-fail:
-	iface_stop(t, ifc, false);
-	return r;
-}
-
-int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
-{
-	size_t before;
-	int r = 0;
-
-	if (!t || !cfg)
-		return -EINVAL;
-	before = t->n_ifaces;
-	for (size_t i = 0; i < cfg->n_ifaces; i++) {
-		struct te_iface *ifc;
-
-		r = te_grow((void **)&t->ifaces, t->n_ifaces, sizeof(*t->ifaces));
-		if (r) {
-			te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
-			break;
-		}
-		r = iface_start(t, &cfg->ifaces[i], &ifc);
-		if (r)
-			break;
-		t->ifaces[t->n_ifaces++] = ifc;
-	}
-	if (r == 0)
-		return (int)(t->n_ifaces - before);
-	/* All or nothing: undo this call's interfaces, newest first. */
-	while (t->n_ifaces > before)
-		iface_stop(t, t->ifaces[--t->n_ifaces], false);
-	return r;
 }
 
 int tunecho_new(struct tunecho **out, struct event_base *base)
@@ -486,8 +182,7 @@ void tunecho_free(struct tunecho *t)
 {
 	if (!t)
 		return;
-	while (t->n_ifaces > 0)
-		iface_stop(t, t->ifaces[--t->n_ifaces], true);
+	te_ifaces_stop(t, t->ifaces, t->n_ifaces, true);
 	free(t->ifaces);
 	te_nl_close(t->nl);
 	free(t);
@@ -530,25 +225,6 @@ int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *o
 	for (size_t i = 0; i < t->n_ifaces; i++)
 		te_stats_add(out, &t->ifaces[i]->stats);
 	return 0;
-}
-
-int tunecho_remove_iface(struct tunecho *t, const char *name)
-{
-	if (!t || !name)
-		return -EINVAL;
-	for (size_t i = 0; i < t->n_ifaces; i++) {
-		struct te_iface *ifc = t->ifaces[i];
-
-		if (strcmp(ifc->name, name))
-			continue;
-		memmove(&t->ifaces[i], &t->ifaces[i + 1],
-			(t->n_ifaces - i - 1) * sizeof(*t->ifaces));
-		t->n_ifaces--;
-		iface_stop(t, ifc, true);
-		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
-		return 0;
-	}
-	return -ENOENT;
 }
 
 int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
@@ -605,6 +281,14 @@ int tunecho_set_builtin(struct tunecho *t, enum tunecho_builtin which, int enabl
 		}
 	}
 	return -EINVAL;
+}
+
+int tunecho_set_link_group(struct tunecho *t, uint32_t group)
+{
+	if (!t)
+		return -EINVAL;
+	t->link_group = group;
+	return 0;
 }
 
 int tunecho_set_busy_poll(struct tunecho *t, unsigned usec)

@@ -312,6 +312,7 @@ int main(int argc, char **argv)
 	}
 	tunecho_set_log_fn(d.responder, log_line, &d, d.level);
 	tunecho_set_busy_poll(d.responder, tunecho_config_busy_poll_us(cfg));
+	tunecho_set_link_group(d.responder, tunecho_config_link_group(cfg));
 	r = tunecho_add_config(d.responder, cfg);
 	if (r < 0)
 		goto out; /* the library logged the one line that says why */

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bringing interfaces up and down, many at a time.
+ *
+ * Up: every TUN device is opened first; then one rtnetlink batch sets the
+ * links (MTU, queue, group, up), one adds every address, one every route,
+ * so a thousand interfaces cost a handful of system calls, while each ACK
+ * is still checked and a refusal names its interface and request.
+ *
+ * Down: one batch removes what we added to devices that outlive us; the
+ * devices we created go in one RTM_DELLINK by link group when the group
+ * holds nothing else (the kernel unregisters them together: closing their
+ * fds one by one would make it wait once per device), else one by one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "responder.h"
+#include "tun.h"
+#include "util.h"
+
+/* Log the failure of @what on @ifname: errno text, kernel text, what to do. */
+static void log_failure(struct tunecho *t, const char *ifname, const char *what, int err,
+			const char *kmsg)
+{
+	const char *hint = "";
+
+	if (err == EPERM || err == EACCES)
+		hint = "; this needs CAP_NET_ADMIN: run tunecho as root";
+	te_log(&t->log, TUNECHO_LOG_ERR, "%s: %s failed: %s%s%s%s%s", ifname, what, strerror(err),
+	       kmsg && *kmsg ? " (kernel: " : "", kmsg && *kmsg ? kmsg : "",
+	       kmsg && *kmsg ? ")" : "", hint);
+}
+
+static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic)
+{
+	struct te_tun_request req = {
+	    .name = ic->name,
+	    /* A persistent device outlives us; the next start takes it back. */
+	    .attach = ic->attach || ic->persist,
+	    .persist = ic->persist,
+	    .owner = ic->owner,
+	    .group = ic->group,
+	};
+	const char *step = "";
+	int fd = te_tun_open(&req, &ifc->created, &step);
+
+	if (fd >= 0) {
+		ifc->fd = fd;
+		ifc->persist = ifc->created && ic->persist;
+		return 0;
+	}
+	switch (fd) {
+	case -EEXIST:
+		te_log(&t->log, TUNECHO_LOG_ERR,
+		       "%s: an interface of that name already exists; choose another name, or set "
+		       "attach = yes to serve the existing TUN device",
+		       ic->name);
+		break;
+	case -EBUSY:
+	case -EINVAL:
+		te_log(&t->log, TUNECHO_LOG_ERR,
+		       "%s: cannot attach: the device is not a TUN device, or another process "
+		       "holds it",
+		       ic->name);
+		break;
+	case -ENOENT:
+	case -ENODEV:
+		te_log(&t->log, TUNECHO_LOG_ERR,
+		       "%s: cannot open /dev/net/tun: %s; load the tun module (modprobe tun)",
+		       ic->name, strerror(-fd));
+		break;
+	default:
+		log_failure(t, ic->name, step, -fd, NULL);
+		break;
+	}
+	return fd;
+}
+
+/* A device that stays when we go: what we added to it must be removed. */
+static bool outlives(const struct te_iface *ifc, bool keep_persistent)
+{
+	return ifc->fd >= 0 && (!ifc->created || (ifc->persist && keep_persistent));
+}
+
+/* Open the device of @ic; the interface is not configured yet. */
+static int iface_open(struct tunecho *t, const struct te_iface_config *ic, struct te_iface **out)
+{
+	struct te_iface *ifc;
+	int r;
+
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		if (!strcmp(t->ifaces[i]->name, ic->name)) {
+			te_log(&t->log, TUNECHO_LOG_ERR, "%s: already served by this responder",
+			       ic->name);
+			return -EEXIST;
+		}
+	}
+	ifc = calloc(1, sizeof(*ifc));
+	if (!ifc)
+		return -ENOMEM;
+	ifc->t = t;
+	ifc->fd = -1;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", ic->name);
+	ifc->addrs = calloc(ic->n_addrs ? ic->n_addrs : 1, sizeof(*ifc->addrs));
+	ifc->routes = calloc(ic->n_routes ? ic->n_routes : 1, sizeof(*ifc->routes));
+	if (!ifc->addrs || !ifc->routes) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = open_device(t, ifc, ic);
+	if (r)
+		goto fail;
+	ifc->ifindex = (int)if_nametoindex(ifc->name);
+	if (ifc->ifindex == 0) {
+		r = -errno;
+		log_failure(t, ifc->name, "looking up the interface index", -r, NULL);
+		goto fail;
+	}
+	*out = ifc;
+	return 0;
+
+fail:
+	te_ifaces_stop(t, &ifc, 1, false);
+	return r;
+}
+
+/* One queued request of a batch, to tell how it went. */
+struct pending {
+	struct te_iface *ifc;
+	const struct te_address *addr; /* an address, or */
+	const struct te_prefix *route; /* a route, or neither: the link */
+	int err;
+};
+
+struct batch {
+	struct pending *reqs;
+	size_t n;
+	char msg[TE_NL_MSGLEN]; /* the kernel's text for the first refusal */
+	bool have_msg;
+};
+
+static void on_refusal(void *arg, size_t index, int err, const char *msg)
+{
+	struct batch *b = arg;
+
+	if (index >= b->n)
+		return;
+	b->reqs[index].err = err;
+	if (!b->have_msg) {
+		snprintf(b->msg, sizeof(b->msg), "%s", msg);
+		b->have_msg = true;
+	}
+}
+
+static void describe(const struct pending *p, const struct te_iface_config *ic, char *buf,
+		     size_t size)
+{
+	char text[TE_ADDRESS_STRLEN];
+
+	if (p->addr) {
+		te_address_format(p->addr, text, sizeof(text));
+		snprintf(buf, size, "adding address %s", text);
+	} else if (p->route) {
+		te_prefix_format(p->route, text, sizeof(text));
+		snprintf(buf, size, "adding route %s", text);
+	} else if (ic->mtu || ic->txqlen) {
+		snprintf(buf, size, "setting mtu, txqueuelen and up");
+	} else {
+		snprintf(buf, size, "setting the link up");
+	}
+}
+
+/*
+ * Send the batch queued for @reqs, then sort the outcome out in order:
+ * what was added is recorded on its interface (to be removed again),
+ * what already existed on a device we do not own is left alone (noted),
+ * and the first refusal is logged and returned.
+ */
+static int settle(struct tunecho *t, struct batch *b, const struct te_iface_config *const *ics)
+{
+	char what[TE_ADDRESS_STRLEN + 32], text[TE_ADDRESS_STRLEN];
+	int r = te_nl_batch_end(t->nl, on_refusal, b), first = 0;
+
+	if (r < 0) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "rtnetlink: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->reqs[i];
+		struct te_iface *ifc = p->ifc;
+
+		if (p->err == -EEXIST && !ifc->created && (p->addr || p->route)) {
+			/* Someone else's: use it, but do not remove it later. */
+			if (p->addr)
+				te_address_format(p->addr, text, sizeof(text));
+			else
+				te_prefix_format(p->route, text, sizeof(text));
+			te_log(&t->log, TUNECHO_LOG_NOTICE,
+			       "%s: %s %s is already there; it will be left in place", ifc->name,
+			       p->addr ? "address" : "route", text);
+		} else if (p->err && !first) {
+			describe(p, ics[i], what, sizeof(what));
+			/* The kernel's text belongs to the first refusal only. */
+			log_failure(t, ifc->name, what, -p->err, b->msg);
+			first = p->err;
+		} else if (!p->err && p->addr) {
+			ifc->addrs[ifc->n_addrs++] = *p->addr;
+		} else if (!p->err && p->route) {
+			ifc->routes[ifc->n_routes++] = *p->route;
+		}
+	}
+	return first;
+}
+
+/*
+ * Configure @n opened interfaces from @ics: links, then addresses, then
+ * routes, one batch each. Returns 0 or the first refusal's -errno.
+ */
+static int configure(struct tunecho *t, struct te_iface **ifcs,
+		     const struct te_iface_config *const *ics, size_t n)
+{
+	struct batch b = {0};
+	const struct te_iface_config **owner = NULL;
+	size_t total = n;
+	char unused[TE_NL_MSGLEN];
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += ics[i]->n_addrs + ics[i]->n_routes;
+	b.reqs = calloc(total ? total : 1, sizeof(*b.reqs));
+	owner = calloc(total ? total : 1, sizeof(*owner));
+	if (!b.reqs || !owner) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int phase = 0; phase < 3 && r == 0; phase++) {
+		b.n = 0;
+		b.have_msg = false;
+		te_nl_batch_begin(t->nl);
+		for (size_t i = 0; i < n; i++) {
+			const struct te_iface_config *ic = ics[i];
+			struct te_iface *ifc = ifcs[i];
+			/* Only devices that go away with us join the link group. */
+			uint32_t group = ifc->created && !ifc->persist ? t->link_group : 0;
+
+			if (phase == 0) {
+				owner[b.n] = ic;
+				b.reqs[b.n++] = (struct pending){.ifc = ifc};
+				te_nl_link_up(t->nl, ifc->ifindex, ic->mtu, ic->txqlen, group,
+					      unused);
+			}
+			for (size_t k = 0; phase == 1 && k < ic->n_addrs; k++) {
+				owner[b.n] = ic;
+				b.reqs[b.n++] = (struct pending){.ifc = ifc, .addr = &ic->addrs[k]};
+				te_nl_addr(t->nl, true, ifc->ifindex, &ic->addrs[k], unused);
+			}
+			for (size_t k = 0; phase == 2 && k < ic->n_routes; k++) {
+				owner[b.n] = ic;
+				b.reqs[b.n++] =
+				    (struct pending){.ifc = ifc, .route = &ic->routes[k]};
+				te_nl_route(t->nl, true, ifc->ifindex, &ic->routes[k], unused);
+			}
+		}
+		if (te_nl_batch_size(t->nl) != b.n) {
+			te_nl_batch_end(t->nl, NULL, NULL);
+			r = -ENOMEM;
+			break;
+		}
+		r = settle(t, &b, owner);
+	}
+out:
+	if (r == -ENOMEM)
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
+	free(owner);
+	free(b.reqs);
+	return r;
+}
+
+/* One line that says what @ifc serves. */
+static void log_serving(struct tunecho *t, const struct te_iface *ifc,
+			const struct te_iface_config *ic)
+{
+	char line[400], text[TE_ADDRESS_STRLEN];
+	size_t n;
+
+	n = (size_t)snprintf(line, sizeof(line), "%s: serving (%s)", ifc->name,
+			     ifc->created ? (ifc->persist ? "created, persistent" : "created")
+					  : "attached");
+	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
+		te_address_format(&ic->addrs[i], text, sizeof(text));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "", text);
+	}
+	for (size_t i = 0; i < ic->n_routes && n < sizeof(line); i++) {
+		te_prefix_format(&ic->routes[i], text, sizeof(text));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; routes",
+				      text);
+	}
+	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s", line);
+}
+
+int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
+{
+	const struct te_iface_config **ics = NULL;
+	struct te_iface **ifcs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (!t || !cfg)
+		return -EINVAL;
+	ifcs = calloc(cfg->n_ifaces ? cfg->n_ifaces : 1, sizeof(*ifcs));
+	ics = calloc(cfg->n_ifaces ? cfg->n_ifaces : 1, sizeof(*ics));
+	if (!ifcs || !ics) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (; n < cfg->n_ifaces; n++) {
+		ics[n] = &cfg->ifaces[n];
+		r = iface_open(t, ics[n], &ifcs[n]);
+		if (r)
+			goto fail;
+	}
+	r = configure(t, ifcs, ics, n);
+	if (r)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		ifcs[i]->ev =
+		    event_new(t->base, ifcs[i]->fd, EV_READ | EV_PERSIST, te_on_readable, ifcs[i]);
+		if (!ifcs[i]->ev || event_add(ifcs[i]->ev, NULL)) {
+			r = -ENOMEM;
+			log_failure(t, ifcs[i]->name, "adding the read event", ENOMEM, NULL);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = te_grow((void **)&t->ifaces, t->n_ifaces, sizeof(*t->ifaces));
+		if (r) {
+			t->n_ifaces -= i; /* all or nothing */
+			goto fail;
+		}
+		t->ifaces[t->n_ifaces++] = ifcs[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		log_serving(t, ifcs[i], ics[i]);
+	free(ifcs);
+	free(ics);
+	return (int)n;
+
+fail:
+	/* All or nothing: undo what this call set up. */
+	if (ifcs)
+		te_ifaces_stop(t, ifcs, n, false);
+	free(ifcs);
+	free(ics);
+	return r;
+}
+
+/* Queue the removal of what we added to @ifc, newest first. */
+static void queue_removals(struct tunecho *t, struct te_iface *ifc, struct pending *reqs, size_t *n)
+{
+	char unused[TE_NL_MSGLEN];
+
+	for (size_t i = ifc->n_routes; i-- > 0;) {
+		reqs[(*n)++] = (struct pending){.ifc = ifc, .route = &ifc->routes[i]};
+		te_nl_route(t->nl, false, ifc->ifindex, &ifc->routes[i], unused);
+	}
+	for (size_t i = ifc->n_addrs; i-- > 0;) {
+		reqs[(*n)++] = (struct pending){.ifc = ifc, .addr = &ifc->addrs[i]};
+		te_nl_addr(t->nl, false, ifc->ifindex, &ifc->addrs[i], unused);
+	}
+}
+
+static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
+				 bool keep_persistent)
+{
+	char text[TE_ADDRESS_STRLEN];
+	struct batch b = {0};
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (outlives(ifcs[i], keep_persistent))
+			total += ifcs[i]->n_addrs + ifcs[i]->n_routes;
+	if (!total)
+		return;
+	b.reqs = calloc(total, sizeof(*b.reqs));
+	if (!b.reqs) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory: addresses left in place");
+		return;
+	}
+	te_nl_batch_begin(t->nl);
+	for (size_t i = 0; i < n; i++)
+		if (outlives(ifcs[i], keep_persistent))
+			queue_removals(t, ifcs[i], b.reqs, &b.n);
+	if (te_nl_batch_end(t->nl, on_refusal, &b) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while cleaning up");
+	for (size_t i = 0; i < b.n; i++) {
+		const struct pending *p = &b.reqs[i];
+
+		if (!p->err)
+			continue;
+		if (p->addr)
+			te_address_format(p->addr, text, sizeof(text));
+		else
+			te_prefix_format(p->route, text, sizeof(text));
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing %s %s: %s", p->ifc->name,
+		       p->addr ? "address" : "route", text, strerror(-p->err));
+	}
+	free(b.reqs);
+}
+
+/* Whether every member of the link group is among @ifcs (and goes now). */
+struct group_check {
+	const struct tunecho *t;
+	struct te_iface **ifcs;
+	size_t n;
+	size_t ours;		/* members among @ifcs */
+	bool staying;		/* a member of ours that keeps serving */
+	char foreign[IFNAMSIZ]; /* the first member that is not ours */
+};
+
+static void on_member(void *arg, int ifindex, const char *name)
+{
+	struct group_check *g = arg;
+
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->ifcs[i]->ifindex == ifindex && g->ifcs[i]->fd >= 0) {
+			g->ours++;
+			return;
+		}
+	}
+	for (size_t i = 0; i < g->t->n_ifaces; i++) {
+		if (g->t->ifaces[i]->ifindex == ifindex) {
+			g->staying = true;
+			return;
+		}
+	}
+	if (!g->foreign[0])
+		snprintf(g->foreign, sizeof(g->foreign), "%s", name);
+}
+
+/*
+ * Delete the transient devices among @ifcs in one request, if the link
+ * group holds them and nothing else. Returns true when it did.
+ */
+static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
+{
+	struct group_check g = {.t = t, .ifcs = ifcs, .n = n};
+	char msg[TE_NL_MSGLEN];
+	size_t grouped = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		grouped += ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist;
+	if (!t->link_group || grouped < 2)
+		return false; /* nothing to gain over closing */
+	r = te_nl_group_members(t->nl, t->link_group, on_member, &g);
+	if (r < 0 || g.ours != grouped || g.staying)
+		return false; /* some of ours stay: the group cannot go whole */
+	if (g.foreign[0]) {
+		te_log(&t->log, TUNECHO_LOG_NOTICE,
+		       "link group %u also holds %s, which tunecho did not create: deleting its "
+		       "own devices one by one (slower)",
+		       t->link_group, g.foreign);
+		return false;
+	}
+	r = te_nl_group_delete(t->nl, t->link_group, msg);
+	if (r < 0) {
+		te_log(&t->log, TUNECHO_LOG_WARNING, "deleting link group %u: %s%s%s",
+		       t->link_group, strerror(-r), *msg ? ": " : "", msg);
+		return false;
+	}
+	return true;
+}
+
+void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ifcs[i]->ev)
+			event_free(ifcs[i]->ev);
+		ifcs[i]->ev = NULL;
+	}
+	remove_what_we_added(t, ifcs, n, keep_persistent);
+	for (size_t i = 0; i < n; i++) {
+		struct te_iface *ifc = ifcs[i];
+
+		/* A failed start leaves nothing behind, persistent or not. */
+		if (ifc->fd >= 0 && ifc->created && ifc->persist && !keep_persistent)
+			te_tun_unpersist(ifc->fd);
+	}
+	delete_by_group(t, ifcs, n);
+	/* Newest first; a device already deleted closes at once. */
+	for (size_t i = n; i-- > 0;) {
+		if (ifcs[i]->fd >= 0)
+			close(ifcs[i]->fd);
+		free(ifcs[i]->addrs);
+		free(ifcs[i]->routes);
+		free(ifcs[i]);
+	}
+}
+
+int tunecho_remove_iface(struct tunecho *t, const char *name)
+{
+	if (!t || !name)
+		return -EINVAL;
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		struct te_iface *ifc = t->ifaces[i];
+
+		if (strcmp(ifc->name, name))
+			continue;
+		memmove(&t->ifaces[i], &t->ifaces[i + 1],
+			(t->n_ifaces - i - 1) * sizeof(*t->ifaces));
+		t->n_ifaces--;
+		te_ifaces_stop(t, &ifc, 1, true);
+		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
+		return 0;
+	}
+	return -ENOENT;
+}
