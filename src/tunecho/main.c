@@ -45,8 +45,9 @@ static void usage(FILE *out)
 		"  -c, --config FILE   read the configuration from FILE\n"
 		"                      (default: %s)\n"
 		"  -t, --check-config  check the configuration and exit\n"
-		"  -v, --verbose       log more (repeatable: info, debug)\n"
-		"  -q, --quiet         log less (repeatable: warning, error)\n"
+		"  -v, --verbose       log one level more than the config's log-level\n"
+		"                      (repeatable)\n"
+		"  -q, --quiet         log one level less (repeatable)\n"
 		"      --syslog        log to syslog instead of stderr\n"
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n"
@@ -282,8 +283,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tunecho: %s\n", err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
+	if (tunecho_config_iface_count(cfg) == 0) {
+		fprintf(stderr, "tunecho: %s: no interfaces: add a section such as [tun0]\n",
+			d.config_path);
+		tunecho_config_free(cfg);
+		return EXIT_USAGE;
+	}
 	if (d.check_only) {
-		printf("%s: OK, %zu interfaces\n", d.config_path, tunecho_config_iface_count(cfg));
+		printf("%s: OK, %zu interface%s\n", d.config_path, tunecho_config_iface_count(cfg),
+		       tunecho_config_iface_count(cfg) == 1 ? "" : "s");
 		tunecho_config_free(cfg);
 		return EXIT_OK;
 	}
@@ -291,12 +299,6 @@ int main(int argc, char **argv)
 	d.syslog = d.syslog || tunecho_config_syslog(cfg);
 	if (d.syslog)
 		openlog("tunecho", LOG_PID, LOG_DAEMON);
-	if (tunecho_config_iface_count(cfg) == 0) {
-		fprintf(stderr, "tunecho: %s: no interfaces: add a section such as [tun0]\n",
-			d.config_path);
-		status = EXIT_USAGE;
-		goto out;
-	}
 
 	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg)) < 0)
 		goto out;
@@ -336,7 +338,8 @@ int main(int argc, char **argv)
 		}
 		logf_(&d, TUNECHO_LOG_INFO, "seccomp allow-list installed");
 	}
-	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interfaces, tunecho %s", r, tunecho_version());
+	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interface%s, tunecho %s", r, r == 1 ? "" : "s",
+	      tunecho_version());
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
 		goto out;
