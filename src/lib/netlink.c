@@ -19,7 +19,7 @@
  * ACKed before the next: every ACK is an skb of its own (about 1 KiB of
  * receive buffer), and they must never overflow the socket's buffer. */
 #define TE_NL_CHUNK_MSGS 64
-#define TE_NL_CHUNK      (TE_NL_CHUNK_MSGS * TE_NL_MAX_REQUEST)
+#define TE_NL_CHUNK	 (TE_NL_CHUNK_MSGS * TE_NL_MAX_REQUEST)
 
 struct te_nl {
 	struct mnl_socket *sock;
