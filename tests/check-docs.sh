@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Usage: check-docs.sh SOURCE_ROOT TUNECHO TUNECHO_8 TUNECHO_CONF_5
+# Usage: check-docs.sh SOURCE_ROOT TUNECHO TUNECHO_8 TUNECHO_CONF_5 [LOAD LOAD_1]
 #
 # Keeps the documentation true to the code. Fails, naming what is missing,
 # unless:
@@ -12,14 +12,16 @@
 #    section about [global] or in another one, and appears in README.md
 #    (as `KEY`, `KEY = ...` or a `KEY = ...` line of the example);
 #  - every drop reason name (the `= "name"` strings of the table in
-#    src/lib/stats.c) is in README.md and in tunecho(8), as `name`.
+#    src/lib/stats.c) is in README.md and in tunecho(8), as `name`;
+#  - with LOAD and LOAD_1: every option of `tunecho-load --help` is in
+#    tunecho-load(1).
 set -eu
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 SOURCE_ROOT TUNECHO TUNECHO_8 TUNECHO_CONF_5" >&2
+if [ $# -ne 4 ] && [ $# -ne 6 ]; then
+	echo "usage: $0 SOURCE_ROOT TUNECHO TUNECHO_8 TUNECHO_CONF_5 [LOAD LOAD_1]" >&2
 	exit 2
 fi
-src=$1 bin=$2 man8=$3 man5=$4
+src=$1 bin=$2 man8=$3 man5=$4 load=${5:-} man1=${6:-}
 readme=$src/README.md
 config_c=$src/src/lib/config.c
 stats_c=$src/src/lib/stats.c
@@ -144,6 +146,23 @@ while read -r reason; do
 	has "$readme" "\`$reason\`" || missing "drop reason '$reason' in $readme"
 	has "$tmp/man8" "(^|[^$w])$reason([^$w]|$)" || missing "drop reason '$reason' in $man8"
 done <"$tmp/reasons"
+
+# --- (d) tunecho-load's options --------------------------------------
+if [ -n "$load" ]; then
+	"$load" --help | grep -E '^[[:space:]]+-' >"$tmp/loadlines" || true
+	{
+		sed -n 's/^[[:space:]]*\(-[A-Za-z0-9]\)[,[:space:]].*/\1/p' "$tmp/loadlines"
+		grep -Eo -e '--[A-Za-z0-9][A-Za-z0-9-]*' "$tmp/loadlines" || true
+	} | sort -u >"$tmp/loadopts"
+	[ -s "$tmp/loadopts" ] || { echo "no options found in '$load --help'"; exit 1; }
+	plain "$man1" >"$tmp/man1"
+	while read -r opt; do
+		check_name "${opt#-}" "tunecho-load --help"
+		nopt=$((nopt + 1))
+		has "$tmp/man1" "(^|[^$w])$opt([^$w]|$)" ||
+			missing "option $opt (tunecho-load --help) in $man1"
+	done <"$tmp/loadopts"
+fi
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails documentation gaps (checked $nopt options, $nkey config keys, $nreason drop reasons)"
