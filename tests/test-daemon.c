@@ -501,6 +501,34 @@ START_TEST(ten_thousand_interfaces_are_refused_up_front)
 }
 END_TEST
 
+START_TEST(a_foreign_device_in_our_link_group_is_left_alone)
+{
+	struct daemon d;
+	const char *path = write_conf("[global]\nlink-group = 4242\n"
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				      "[te2]\naddress = 2001:db8:2::1/64\n");
+
+	/* Alone in the group: deleted together, nothing said about it. */
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip -d link show te0 | grep -q 'group 4242'"), 0);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "link group"), "%s", d.log);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+
+	/* A device of someone else's in the group: one by one, and said. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name fx0 && ip link set fx0 group 4242"), 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(strstr(d.log, "link group 4242 also holds fx0, which tunecho did not "
+				    "create: deleting its own devices one by one"),
+		      "%s", d.log);
+	ck_assert(iface_exists("fx0"));
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(bad_config_exits_2_with_file_and_line_and_creates_nothing)
 {
 	struct daemon d;
@@ -722,6 +750,7 @@ int main(void)
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
 	tcase_add_test(tc, sigterm_under_eight_floods_stops_within_a_second);
 	tcase_add_test(tc, ten_thousand_interfaces_are_refused_up_front);
+	tcase_add_test(tc, a_foreign_device_in_our_link_group_is_left_alone);
 	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
 	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
 	tcase_add_test(tc, existing_route_fails_cleanly);
