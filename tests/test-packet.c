@@ -1260,7 +1260,7 @@ START_TEST(test_allowed_variations_answered)
 	s4 = v4_default();
 	s4.tos = 0xb8;
 	s4.ttl = 1;
-	s4.src = 0x0a000001; /* 10.0.0.1 */
+	s4.src = 0xc613fffe; /* 198.19.255.254, the top of the benchmarking range */
 	s4.dst = 0xdfffffff; /* 223.255.255.255, the last unicast */
 	expect_reply4(te_icmp4_echo, req_buf, build4(req_buf, &s4), 1);
 	s4.src = 0x01000000; /* 1.0.0.0 */

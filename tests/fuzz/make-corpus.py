@@ -185,23 +185,23 @@ def configs():
     c = {}
     with open(os.path.join(ROOT, "conf", "tunecho.conf"), "rb") as f:
         c["sample"] = f.read()
-    c["minimal"] = b"[tun0]\naddress = 10.0.0.1/24\n"
+    c["minimal"] = b"[tun0]\naddress = 198.18.0.1/24\n"
     c["global-all"] = (b"[global]\nlog-level = debug\nsyslog = yes\nbusy-poll-us = 50\n"
                        b"user = root\ngroup = 0\nseccomp = no\nlink-group = 7\n")
     c["iface-all"] = (b"[te9]\naddress = 198.18.0.1 peer 198.18.0.2/32\n"
                       b"address = 2001:db8::1/64\nroute = 198.18.64.0/18\n"
                       b"route = 2001:db8:80::/48\nmtu = 9000\ntxqueuelen = 1000\n"
                       b"owner = root\ngroup = root\npersist = yes\nattach = no\n")
-    c["bom-crlf-indent"] = (b"\xef\xbb\xbf; comment\r\n[tun1]\r\n  address = 10.1.0.1\r\n"
+    c["bom-crlf-indent"] = (b"\xef\xbb\xbf; comment\r\n[tun1]\r\n  address = 198.18.1.1\r\n"
                             b"\t# another\r\n  mtu = 1400\r\n")
     c["bad-unknown-key"] = b"[tun0]\ncolour = blue\n"
-    c["bad-address"] = b"[tun0]\naddress = 10.0.0.300/24\n"
-    c["bad-address-words"] = b"[tun0]\naddress = 10.0.0.1 peer 10.0.0.2/32 and more\n"
+    c["bad-address"] = b"[tun0]\naddress = 198.18.0.300/24\n"
+    c["bad-address-words"] = b"[tun0]\naddress = 198.18.0.1 peer 198.18.0.2/32 and more\n"
     c["bad-duplicate"] = b"[tun0]\n[global]\n[tun0]\n"
     c["bad-outside"] = b"mtu = 1500\n[tun0]\n"
     c["bad-syntax"] = b"[tun0]\nthis is not a key\n"
     c["bad-ipv6-mtu"] = b"[tun0]\nmtu = 1000\naddress = 2001:db8::1/64\n"
-    c["bad-route-host-bits"] = b"[tun0]\nroute = 10.0.0.1/8\n"
+    c["bad-route-host-bits"] = b"[tun0]\nroute = 198.18.0.1/15\n"
     c["bad-long-line"] = b"[tun0]\naddress = " + b"1" * 300 + b"\n"
     c["bad-user-uid"] = b"[global]\nuser = 4000000000\n"
     return c
