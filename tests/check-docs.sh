@@ -67,17 +67,21 @@ check_name() {
 }
 
 # --- (a) options -----------------------------------------------------
-if ! "$bin" --help >"$tmp/help"; then
-	echo "'$bin --help' failed"
-	exit 1
-fi
-# Option lines of the help start with blanks and a dash: "  -c, --config FILE".
-grep -E '^[[:space:]]+-' "$tmp/help" >"$tmp/optlines" || true
-{
-	sed -n 's/^[[:space:]]*\(-[A-Za-z0-9]\)[,[:space:]].*/\1/p' "$tmp/optlines"
-	grep -Eo -e '--[A-Za-z0-9][A-Za-z0-9-]*' "$tmp/optlines" || true
-} | sort -u >"$tmp/options"
-[ -s "$tmp/options" ] || { echo "no options found in '$bin --help'"; exit 1; }
+# help_options PROGRAM OUT: the short and long options of PROGRAM --help,
+# one per line. Option lines start with blanks and a dash: "  -c, --config FILE".
+help_options() {
+	if ! "$1" --help >"$tmp/help"; then
+		echo "'$1 --help' failed"
+		exit 1
+	fi
+	grep -E '^[[:space:]]+-' "$tmp/help" >"$tmp/optlines" || true
+	{
+		sed -n 's/^[[:space:]]*\(-[A-Za-z0-9]\)[,[:space:]].*/\1/p' "$tmp/optlines"
+		grep -Eo -e '--[A-Za-z0-9][A-Za-z0-9-]*' "$tmp/optlines" || true
+	} | sort -u >"$2"
+	[ -s "$2" ] || { echo "no options found in '$1 --help'"; exit 1; }
+}
+help_options "$bin" "$tmp/options"
 nopt=0
 while read -r opt; do
 	check_name "${opt#-}" "--help"
@@ -149,12 +153,7 @@ done <"$tmp/reasons"
 
 # --- (d) tunecho-load's options --------------------------------------
 if [ -n "$load" ]; then
-	"$load" --help | grep -E '^[[:space:]]+-' >"$tmp/loadlines" || true
-	{
-		sed -n 's/^[[:space:]]*\(-[A-Za-z0-9]\)[,[:space:]].*/\1/p' "$tmp/loadlines"
-		grep -Eo -e '--[A-Za-z0-9][A-Za-z0-9-]*' "$tmp/loadlines" || true
-	} | sort -u >"$tmp/loadopts"
-	[ -s "$tmp/loadopts" ] || { echo "no options found in '$load --help'"; exit 1; }
+	help_options "$load" "$tmp/loadopts"
 	plain "$man1" >"$tmp/man1"
 	while read -r opt; do
 		check_name "${opt#-}" "tunecho-load --help"

@@ -288,14 +288,9 @@ static bool parse_prefix(const char *s, struct te_prefix *p, bool *explicit_len)
 	return true;
 }
 
-static size_t addr_size(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
 static bool prefix_host_bits_set(const struct te_prefix *p)
 {
-	for (size_t bit = p->len; bit < addr_size(p->family) * 8; bit++)
+	for (size_t bit = p->len; bit < te_addr_len(p->family) * 8; bit++)
 		if (p->addr.bytes[bit / 8] & (0x80 >> (bit % 8)))
 			return true;
 	return false;
@@ -304,7 +299,7 @@ static bool prefix_host_bits_set(const struct te_prefix *p)
 static bool prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
 {
 	return a->family == b->family && a->len == b->len &&
-	       !memcmp(&a->addr, &b->addr, addr_size(a->family));
+	       !memcmp(&a->addr, &b->addr, te_addr_len(a->family));
 }
 
 static bool iface_has_ipv6(const struct te_iface_config *ic)
@@ -362,7 +357,7 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 	}
 	for (size_t i = 0; i < ic->n_addrs; i++) {
 		if (ic->addrs[i].local.family == a.local.family &&
-		    !memcmp(&ic->addrs[i].local.addr, &a.local.addr, addr_size(a.local.family))) {
+		    !memcmp(&ic->addrs[i].local.addr, &a.local.addr, te_addr_len(a.local.family))) {
 			fail(ps, "address: %s is given twice for %s", tok[0], ic->name);
 			return;
 		}
@@ -389,7 +384,7 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		return;
 	}
 	if (prefix_host_bits_set(&p)) {
-		for (size_t bit = p.len; bit < addr_size(p.family) * 8; bit++)
+		for (size_t bit = p.len; bit < te_addr_len(p.family) * 8; bit++)
 			p.addr.bytes[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
 		te_prefix_format(&p, text, sizeof(text));
 		fail(ps, "route: '%s' has host bits set; did you mean %s?", value, text);

@@ -56,6 +56,12 @@ struct tunecho_config {
 	size_t n_ifaces;
 };
 
+/* Bytes of an address of @family (AF_INET or AF_INET6). */
+static inline size_t te_addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
 /* Write @p as "ADDR/LEN" into @buf (INET6_ADDRSTRLEN + 4 bytes suffice). */
 void te_prefix_format(const struct te_prefix *p, char *buf, size_t size);
 

@@ -157,17 +157,26 @@ static void on_refusal(void *arg, size_t index, int err, const char *msg)
 	}
 }
 
-static void describe(const struct pending *p, const struct te_iface_config *ic, char *buf,
-		     size_t size)
+/* "address ADDR" or "route PREFIX": what an address or route request is about. */
+static void subject(const struct pending *p, char *buf, size_t size)
 {
 	char text[TE_ADDRESS_STRLEN];
 
-	if (p->addr) {
+	if (p->addr)
 		te_address_format(p->addr, text, sizeof(text));
-		snprintf(buf, size, "adding address %s", text);
-	} else if (p->route) {
+	else
 		te_prefix_format(p->route, text, sizeof(text));
-		snprintf(buf, size, "adding route %s", text);
+	snprintf(buf, size, "%s %s", p->addr ? "address" : "route", text);
+}
+
+static void describe(const struct pending *p, const struct te_iface_config *ic, char *buf,
+		     size_t size)
+{
+	char what[TE_ADDRESS_STRLEN + 8];
+
+	if (p->addr || p->route) {
+		subject(p, what, sizeof(what));
+		snprintf(buf, size, "adding %s", what);
 	} else if (ic->mtu || ic->txqlen) {
 		snprintf(buf, size, "setting mtu, txqueuelen and up");
 	} else {
@@ -183,7 +192,7 @@ static void describe(const struct pending *p, const struct te_iface_config *ic, 
  */
 static int settle(struct tunecho *t, struct batch *b, const struct te_iface_config *const *ics)
 {
-	char what[TE_ADDRESS_STRLEN + 32], text[TE_ADDRESS_STRLEN];
+	char what[TE_ADDRESS_STRLEN + 32], text[TE_ADDRESS_STRLEN + 8];
 	int r = te_nl_batch_end(t->nl, on_refusal, b), first = 0;
 
 	if (r < 0) {
@@ -196,13 +205,10 @@ static int settle(struct tunecho *t, struct batch *b, const struct te_iface_conf
 
 		if (p->err == -EEXIST && !ifc->created && (p->addr || p->route)) {
 			/* Someone else's: use it, but do not remove it later. */
-			if (p->addr)
-				te_address_format(p->addr, text, sizeof(text));
-			else
-				te_prefix_format(p->route, text, sizeof(text));
+			subject(p, text, sizeof(text));
 			te_log(&t->log, TUNECHO_LOG_NOTICE,
-			       "%s: %s %s is already there; it will be left in place", ifc->name,
-			       p->addr ? "address" : "route", text);
+			       "%s: %s is already there; it will be left in place", ifc->name,
+			       text);
 		} else if (p->err && !first) {
 			describe(p, ics[i], what, sizeof(what));
 			/* The kernel's text belongs to the first refusal only. */
@@ -377,7 +383,7 @@ static void queue_removals(struct tunecho *t, struct te_iface *ifc, struct pendi
 static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 				 bool keep_persistent)
 {
-	char text[TE_ADDRESS_STRLEN];
+	char text[TE_ADDRESS_STRLEN + 8];
 	struct batch b = {0};
 	size_t total = 0;
 
@@ -402,12 +408,9 @@ static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size
 
 		if (!p->err)
 			continue;
-		if (p->addr)
-			te_address_format(p->addr, text, sizeof(text));
-		else
-			te_prefix_format(p->route, text, sizeof(text));
-		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing %s %s: %s", p->ifc->name,
-		       p->addr ? "address" : "route", text, strerror(-p->err));
+		subject(p, text, sizeof(text));
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing %s: %s", p->ifc->name, text,
+		       strerror(-p->err));
 	}
 	free(b.reqs);
 }

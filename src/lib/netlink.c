@@ -266,17 +266,12 @@ int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, 
 	return finish(nl, nlh, msg);
 }
 
-static size_t addr_len(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
 int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg)
 {
 	struct nlmsghdr *nlh =
 	    start(nl, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	struct ifaddrmsg *ifa;
-	size_t len = addr_len(a->local.family);
+	size_t len = te_addr_len(a->local.family);
 	/* No duplicate address detection: a TUN has no neighbours to ask. */
 	uint32_t flags = a->local.family == AF_INET6 ? IFA_F_NODAD : 0;
 
@@ -314,7 +309,7 @@ int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix 
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	if (dst->len)
-		mnl_attr_put(nlh, RTA_DST, addr_len(dst->family), &dst->addr);
+		mnl_attr_put(nlh, RTA_DST, te_addr_len(dst->family), &dst->addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return finish(nl, nlh, msg);
 }

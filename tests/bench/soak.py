@@ -23,13 +23,7 @@ import sys
 import tempfile
 import time
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from bench import rss_kib  # the same directory
 
 
 def fds(pid):
