@@ -130,6 +130,9 @@ START_TEST(free_removes_created_interfaces)
 	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "qlen 4000") &&
 			  strstr(out, "2001:db8:1::1/64") && strstr(out, ",UP"),
 		      "te1 not configured:\n%s", out);
+	/* Created devices get no fe80:: address (addrgenmode none). */
+	ck_assert_msg(!strstr(out, "fe80:") && !strstr(out, "scope link"),
+		      "te1 has a link-local address:\n%s", out);
 	ck_assert_ptr_nonnull(strstr(log.text, "notice: te0: serving (created)"));
 
 	tunecho_free(t);

@@ -133,7 +133,8 @@ fail:
 struct pending {
 	struct te_iface *ifc;
 	const struct te_address *addr; /* an address, or */
-	const struct te_prefix *route; /* a route, or neither: the link */
+	const struct te_prefix *route; /* a route, or neither: the link, */
+	bool up;		       /* brought up (else its settings) */
 	int err;
 };
 
@@ -169,18 +170,16 @@ static void subject(const struct pending *p, char *buf, size_t size)
 	snprintf(buf, size, "%s %s", p->addr ? "address" : "route", text);
 }
 
-static void describe(const struct pending *p, const struct te_iface_config *ic, char *buf,
-		     size_t size)
+static void describe(const struct pending *p, char *buf, size_t size)
 {
 	char what[TE_ADDRESS_STRLEN + 8];
 
 	if (p->addr || p->route) {
 		subject(p, what, sizeof(what));
 		snprintf(buf, size, "adding %s", what);
-	} else if (ic->mtu || ic->txqlen) {
-		snprintf(buf, size, "setting mtu, txqueuelen and up");
 	} else {
-		snprintf(buf, size, "setting the link up");
+		snprintf(buf, size,
+			 p->up ? "setting the link up" : "setting mtu, txqueuelen and link group");
 	}
 }
 
@@ -190,9 +189,9 @@ static void describe(const struct pending *p, const struct te_iface_config *ic, 
  * what already existed on a device we do not own is left alone (noted),
  * and the first refusal is logged and returned.
  */
-static int settle(struct tunecho *t, struct batch *b, const struct te_iface_config *const *ics)
+static int settle(struct tunecho *t, struct batch *b)
 {
-	char what[TE_ADDRESS_STRLEN + 32], text[TE_ADDRESS_STRLEN + 8];
+	char what[TE_ADDRESS_STRLEN + 40], text[TE_ADDRESS_STRLEN + 8];
 	int r = te_nl_batch_end(t->nl, on_refusal, b), first = 0;
 
 	if (r < 0) {
@@ -210,7 +209,7 @@ static int settle(struct tunecho *t, struct batch *b, const struct te_iface_conf
 			       "%s: %s is already there; it will be left in place", ifc->name,
 			       text);
 		} else if (p->err && !first) {
-			describe(p, ics[i], what, sizeof(what));
+			describe(p, what, sizeof(what));
 			/* The kernel's text belongs to the first refusal only. */
 			log_failure(t, ifc->name, what, -p->err, b->msg);
 			first = p->err;
@@ -223,6 +222,31 @@ static int settle(struct tunecho *t, struct batch *b, const struct te_iface_conf
 	return first;
 }
 
+/* Queue the requests that set @ifc's link up as @ic says. */
+static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic,
+		       struct batch *b)
+{
+	/* Only devices that go away with us join the link group. */
+	bool transient = ifc->created && !ifc->persist;
+	struct te_link_settings ls = {
+	    .mtu = ic->mtu,
+	    .txqlen = ic->txqlen,
+	    .group = transient ? t->link_group : 0,
+	    /* Devices we create get no link-local address: a TUN has no
+	     * neighbours, and a thousand fe80::/64 routes make every later
+	     * link and address change walk a larger IPv6 table. */
+	    .no_link_local = ifc->created,
+	};
+	char unused[TE_NL_MSGLEN];
+
+	if (ls.mtu || ls.txqlen || ls.group || ls.no_link_local) {
+		b->reqs[b->n++] = (struct pending){.ifc = ifc};
+		te_nl_link_set(t->nl, ifc->ifindex, &ls, unused);
+	}
+	b->reqs[b->n++] = (struct pending){.ifc = ifc, .up = true};
+	te_nl_link_set(t->nl, ifc->ifindex, &(struct te_link_settings){.up = true}, unused);
+}
+
 /*
  * Configure @n opened interfaces from @ics: links, then addresses, then
  * routes, one batch each. Returns 0 or the first refusal's -errno.
@@ -231,16 +255,14 @@ static int configure(struct tunecho *t, struct te_iface **ifcs,
 		     const struct te_iface_config *const *ics, size_t n)
 {
 	struct batch b = {0};
-	const struct te_iface_config **owner = NULL;
-	size_t total = n;
+	size_t total = 2 * n;
 	char unused[TE_NL_MSGLEN];
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++)
 		total += ics[i]->n_addrs + ics[i]->n_routes;
 	b.reqs = calloc(total ? total : 1, sizeof(*b.reqs));
-	owner = calloc(total ? total : 1, sizeof(*owner));
-	if (!b.reqs || !owner) {
+	if (!b.reqs) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -251,22 +273,14 @@ static int configure(struct tunecho *t, struct te_iface **ifcs,
 		for (size_t i = 0; i < n; i++) {
 			const struct te_iface_config *ic = ics[i];
 			struct te_iface *ifc = ifcs[i];
-			/* Only devices that go away with us join the link group. */
-			uint32_t group = ifc->created && !ifc->persist ? t->link_group : 0;
 
-			if (phase == 0) {
-				owner[b.n] = ic;
-				b.reqs[b.n++] = (struct pending){.ifc = ifc};
-				te_nl_link_up(t->nl, ifc->ifindex, ic->mtu, ic->txqlen, group,
-					      unused);
-			}
+			if (phase == 0)
+				queue_link(t, ifc, ic, &b);
 			for (size_t k = 0; phase == 1 && k < ic->n_addrs; k++) {
-				owner[b.n] = ic;
 				b.reqs[b.n++] = (struct pending){.ifc = ifc, .addr = &ic->addrs[k]};
 				te_nl_addr(t->nl, true, ifc->ifindex, &ic->addrs[k], unused);
 			}
 			for (size_t k = 0; phase == 2 && k < ic->n_routes; k++) {
-				owner[b.n] = ic;
 				b.reqs[b.n++] =
 				    (struct pending){.ifc = ifc, .route = &ic->routes[k]};
 				te_nl_route(t->nl, true, ifc->ifindex, &ic->routes[k], unused);
@@ -277,12 +291,11 @@ static int configure(struct tunecho *t, struct te_iface **ifcs,
 			r = -ENOMEM;
 			break;
 		}
-		r = settle(t, &b, owner);
+		r = settle(t, &b);
 	}
 out:
 	if (r == -ENOMEM)
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
-	free(owner);
 	free(b.reqs);
 	return r;
 }
@@ -333,6 +346,7 @@ int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
 	r = configure(t, ifcs, ics, n);
 	if (r)
 		goto fail;
+
 	for (size_t i = 0; i < n; i++) {
 		ifcs[i]->ev =
 		    event_new(t->base, ifcs[i]->fd, EV_READ | EV_PERSIST, te_on_readable, ifcs[i]);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -244,8 +245,7 @@ int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg)
 	return refused;
 }
 
-int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, uint32_t group,
-		  char *msg)
+int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings *ls, char *msg)
 {
 	struct nlmsghdr *nlh = start(nl, RTM_NEWLINK, 0);
 	struct ifinfomsg *ifi;
@@ -255,14 +255,24 @@ int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	if (txqlen)
-		mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
-	if (group)
-		mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	if (ls->up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	if (ls->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, ls->mtu);
+	if (ls->txqlen)
+		mnl_attr_put_u32(nlh, IFLA_TXQLEN, ls->txqlen);
+	if (ls->group)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, ls->group);
+	if (ls->no_link_local) {
+		struct nlattr *spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+		struct nlattr *inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+
+		mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+		mnl_attr_nest_end(nlh, inet6);
+		mnl_attr_nest_end(nlh, spec);
+	}
 	return finish(nl, nlh, msg);
 }
 

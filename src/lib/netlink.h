@@ -50,12 +50,21 @@ typedef void te_nl_error_fn(void *arg, size_t index, int err, const char *msg);
  */
 int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg);
 
+/* What te_nl_link_set() changes on a link; zero fields are left alone. */
+struct te_link_settings {
+	uint32_t mtu;
+	uint32_t txqlen;
+	uint32_t group;	    /* link group (IFLA_GROUP) */
+	bool no_link_local; /* IPv6 address generation off: no fe80:: address */
+	bool up;
+};
+
 /*
- * RTM_NEWLINK on @ifindex: @mtu and @txqlen when non-zero, link group
- * @group when non-zero, then up.
+ * RTM_NEWLINK on @ifindex with @ls. The kernel applies the IPv6 settings
+ * after the flags, so a link brought up in the same request would get its
+ * link-local address first: set no_link_local in an earlier request.
  */
-int te_nl_link_up(struct te_nl *nl, int ifindex, uint32_t mtu, uint32_t txqlen, uint32_t group,
-		  char *msg);
+int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings *ls, char *msg);
 
 /* RTM_NEWADDR (@add) or RTM_DELADDR of @a on @ifindex; IPv6 gets IFA_F_NODAD. */
 int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg);
