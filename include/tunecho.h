@@ -108,6 +108,8 @@ struct tunecho_iface_settings {
 	const char *group;   /**< group name or gid, NULL for none */
 	int persist;	     /**< non-zero: `persist = yes` */
 	int attach;	     /**< non-zero: `attach = yes` */
+	int recreate;	     /**< non-zero: `recreate = yes` */
+	int restore;	     /**< non-zero: `restore = yes` */
 };
 
 /**
@@ -293,6 +295,40 @@ TUNECHO_EXPORT int tunecho_add_config(struct tunecho *t, const struct tunecho_co
  * Returns 0, or -ENOENT when the responder holds no such interface.
  */
 TUNECHO_EXPORT int tunecho_remove_iface(struct tunecho *t, const char *name);
+
+/** What tunecho_reload() did, interface by interface. */
+struct tunecho_reload_result {
+	size_t added;	  /**< in @cfg only: created (or attached) and serving */
+	size_t removed;	  /**< served before, not in @cfg: stopped and undone */
+	size_t changed;	  /**< in both, with different settings */
+	size_t unchanged; /**< in both, identical: not touched at all */
+};
+
+/**
+ * Make the responder serve exactly the interfaces of @cfg, as a difference
+ * from what it serves now: new interfaces are added, those @cfg no longer
+ * names are removed, and changed ones are updated in place (addresses,
+ * routes, MTU, txqueuelen, recreate, restore) without a new device.
+ * Interfaces whose settings are identical are not touched and keep
+ * answering; their packets wait in the device queue while this runs. A
+ * change of owner, group, persist or attach makes that device anew.
+ * The global settings of @cfg are not applied (see tunecho_set_busy_poll()
+ * and tunecho_set_link_group()).
+ *
+ * All or nothing as far as the kernel lets it be: new interfaces, new
+ * addresses and routes and MTU changes come first, and if one is refused
+ * they are undone and the running state stays as it was. Logs one line
+ * per interface added, removed or changed, and
+ * "reloaded: A added, R removed, C changed, U unchanged".
+ *
+ * @res:   receives the counts (may be NULL); set when 0 or -EIO is returned.
+ * Returns 0; -EINVAL for a NULL @t or @cfg; the -errno of a refused step
+ * (nothing changed); -ENOMEM; or -EIO when everything was applied except
+ * the re-creation of a device whose owner, group, persist or attach
+ * changed (logged; that interface is gone).
+ */
+TUNECHO_EXPORT int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
+				  struct tunecho_reload_result *res);
 
 /** Where tunecho_add_handler() puts a handler in the chain. */
 enum tunecho_handler_position {

@@ -427,6 +427,31 @@ START_TEST(test_repeated_keys)
 }
 END_TEST
 
+START_TEST(test_recreate_and_restore)
+{
+	struct tunecho_config *cfg;
+
+	/* Off unless asked for. */
+	cfg = load_ok("[a0]\n");
+	ck_assert(!cfg->ifaces[0].watch.recreate && !cfg->ifaces[0].watch.restore);
+	tunecho_config_free(cfg);
+
+	/* [global] gives the default, before or after the sections; an
+	 * interface's own line wins. */
+	cfg = load_ok("[a0]\n[b0]\nrecreate = no\nrestore = no\n[c0]\nrestore = yes\n"
+		      "[global]\nrecreate = yes\nrestore = no\n");
+	ck_assert(cfg->ifaces[0].watch.recreate && !cfg->ifaces[0].watch.restore);
+	ck_assert(!cfg->ifaces[1].watch.recreate && !cfg->ifaces[1].watch.restore);
+	ck_assert(cfg->ifaces[2].watch.recreate && cfg->ifaces[2].watch.restore);
+	tunecho_config_free(cfg);
+
+	check_error("[a0]\nrecreate = sometimes\n", "2: recreate: 'sometimes' is not yes or no");
+	check_error("[global]\nrestore = 2\n", "2: restore: '2' is not yes or no");
+	check_error("[a0]\nrestore = yes\nrestore = no\n",
+		    "3: restore is given twice in this section");
+}
+END_TEST
+
 static const struct {
 	const char *value;
 	const char *formatted;
@@ -623,14 +648,18 @@ END_TEST
 /* Errors: exact line and text                                        */
 /* ------------------------------------------------------------------ */
 
-#define IFACE_KEYS "(known: address, route, mtu, txqueuelen, owner, group, persist, attach)"
-#define ADDR_FORM  "address: expected \"ADDR[/LEN] [peer ADDR[/LEN]]\", got "
-#define NOT_ADDR   "' is not an IPv4 or IPv6 address with optional /LEN"
-#define NOT_ROUTE  "' is not an IPv4 or IPv6 prefix ADDR[/LEN]"
-#define BAD_CHAR   "' (use letters, digits, '-', '_' and '.')"
-#define SYNTAX	   "syntax error: expected '[IFNAME]', 'key = value' or a comment"
+#define IFACE_KEYS                                                                                 \
+	"(known: address, route, mtu, txqueuelen, owner, group, persist, attach, recreate, "       \
+	"restore)"
+#define ADDR_FORM "address: expected \"ADDR[/LEN] [peer ADDR[/LEN]]\", got "
+#define NOT_ADDR  "' is not an IPv4 or IPv6 address with optional /LEN"
+#define NOT_ROUTE "' is not an IPv4 or IPv6 prefix ADDR[/LEN]"
+#define BAD_CHAR  "' (use letters, digits, '-', '_' and '.')"
+#define SYNTAX	  "syntax error: expected '[IFNAME]', 'key = value' or a comment"
 
-#define GLOBAL_KEYS "(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group)"
+#define GLOBAL_KEYS                                                                                \
+	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
+	"restore)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},
@@ -999,6 +1028,7 @@ START_TEST(test_settings_match_the_file_form)
 	    .owner = "0",
 	    .group = "root",
 	    .persist = 1,
+	    .recreate = 1,
 	};
 	struct tunecho_config *built = NULL, *parsed;
 	const struct te_iface_config *a, *b;
@@ -1007,7 +1037,7 @@ START_TEST(test_settings_match_the_file_form)
 	parsed = load_ok("[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
 			 "address = 2001:db8:0:2::1/64\nroute = 198.18.128.0/24\n"
 			 "route = 2001:db8:0:80::/64\nmtu = 1500\ntxqueuelen = 1000\n"
-			 "owner = 0\ngroup = root\npersist = yes\n");
+			 "owner = 0\ngroup = root\npersist = yes\nrecreate = yes\n");
 	ck_assert_int_eq(tunecho_config_new(&built), 0);
 	ck_assert_uint_eq(tunecho_config_iface_count(built), 0);
 	ck_assert_int_eq(tunecho_config_log_level(built), TUNECHO_LOG_INFO);
@@ -1026,6 +1056,8 @@ START_TEST(test_settings_match_the_file_form)
 	ck_assert_int_eq(a->group, b->group);
 	ck_assert_int_eq(a->persist, b->persist);
 	ck_assert_int_eq(a->attach, b->attach);
+	ck_assert_int_eq(a->watch.recreate, b->watch.recreate);
+	ck_assert_int_eq(a->watch.restore, b->watch.restore);
 	tunecho_config_free(built);
 	tunecho_config_free(parsed);
 }
@@ -1174,6 +1206,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_error_buffer);
 	tcase_add_test(tc, test_accessors);
 	tcase_add_test(tc, test_settings_match_the_file_form);
+	tcase_add_test(tc, test_recreate_and_restore);
 	tcase_add_test(tc, test_global_user_and_group);
 	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
 	suite_add_tcase(s, tc);

@@ -5,6 +5,8 @@
  */
 #include "common.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -40,6 +42,7 @@ static void daemon_work(void)
 	struct timespec ts;
 	char c = 'x';
 	void *big;
+	FILE *f;
 
 	if (write(fds[1], &c, 1) != 1 || read(fds[0], &c, 1) != 1)
 		_exit(11);
@@ -51,6 +54,13 @@ static void daemon_work(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0) /* syslog's reconnect */
 		_exit(13);
+	/* A reload: the config read again, an interface's index looked up. */
+	f = fopen("/etc/hostname", "re");
+	if (!f)
+		_exit(14);
+	fclose(f);
+	if (if_nametoindex("lo") == 0)
+		_exit(15);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -60,9 +70,17 @@ static void call_getppid(void)
 	syscall(SYS_getppid);
 }
 
-static void open_a_file(void)
+/* Reading files (a reload reads the config) is allowed; writing is not. */
+static void create_a_file(void)
 {
-	fopen("/etc/hostname", "r");
+	fopen("/tmp/tunecho-sandbox-test", "w");
+}
+
+static void an_ioctl_that_is_not_a_tun_one(void)
+{
+	int n;
+
+	ioctl(0, FIONREAD, &n);
 }
 
 static void open_an_inet_socket(void)
@@ -86,8 +104,8 @@ START_TEST(the_running_daemon_s_calls_are_allowed)
 }
 END_TEST
 
-static void (*const refused[])(void) = {call_getppid, open_a_file, open_an_inet_socket,
-					exec_a_shell};
+static void (*const refused[])(void) = {call_getppid, create_a_file, an_ioctl_that_is_not_a_tun_one,
+					open_an_inet_socket, exec_a_shell};
 
 START_TEST(anything_else_kills_the_process)
 {

@@ -44,6 +44,8 @@ enum once_key {
 	KEY_USER = 1 << 9,
 	KEY_SECCOMP = 1 << 10,
 	KEY_LINK_GROUP = 1 << 11,
+	KEY_RECREATE = 1 << 12,
+	KEY_RESTORE = 1 << 13,
 };
 
 struct source {
@@ -296,12 +298,6 @@ static bool prefix_host_bits_set(const struct te_prefix *p)
 	return false;
 }
 
-static bool prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
-{
-	return a->family == b->family && a->len == b->len &&
-	       !memcmp(&a->addr, &b->addr, te_addr_len(a->family));
-}
-
 static bool iface_has_ipv6(const struct te_iface_config *ic)
 {
 	for (size_t i = 0; i < ic->n_addrs; i++)
@@ -394,7 +390,7 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		const struct te_iface_config *other = &ps->cfg->ifaces[i];
 
 		for (size_t j = 0; j < other->n_routes; j++) {
-			if (prefix_equal(&other->routes[j], &p)) {
+			if (te_prefix_equal(&other->routes[j], &p)) {
 				fail(ps, "route: %s is already routed to %s", value, other->name);
 				return;
 			}
@@ -455,10 +451,40 @@ static bool once(struct parser *ps, enum once_key key, const char *name)
 	return true;
 }
 
+/*
+ * `recreate` and `restore`: in an interface's section, or in [global] as
+ * the default of every interface that does not say. True if @name is one.
+ */
+static bool set_watch_key(struct parser *ps, const char *name, const char *value,
+			  struct te_watch *w)
+{
+	bool recreate = !strcmp(name, "recreate");
+	bool v;
+
+	if (!recreate && strcmp(name, "restore"))
+		return false;
+	if (!once(ps, recreate ? KEY_RECREATE : KEY_RESTORE, name))
+		return true;
+	if (!parse_bool(value, &v)) {
+		fail(ps, "%s: '%s' is not yes or no", name, value);
+		return true;
+	}
+	if (recreate) {
+		w->recreate = v;
+		w->recreate_set = true;
+	} else {
+		w->restore = v;
+		w->restore_set = true;
+	}
+	return true;
+}
+
 static void set_global(struct parser *ps, const char *name, const char *value)
 {
 	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
 
+	if (set_watch_key(ps, name, value, &ps->cfg->watch))
+		return;
 	if (!strcmp(name, "log-level")) {
 		if (!once(ps, KEY_LOG_LEVEL, name))
 			return;
@@ -510,7 +536,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
-		     "group, seccomp, link-group)",
+		     "group, seccomp, link-group, recreate, restore)",
 		     name);
 	}
 }
@@ -520,6 +546,8 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 	struct te_iface_config *ic = current(ps);
 	unsigned long n;
 
+	if (set_watch_key(ps, name, value, &ic->watch))
+		return;
 	if (!strcmp(name, "address")) {
 		set_address(ps, ic, value);
 	} else if (!strcmp(name, "route")) {
@@ -561,7 +589,7 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [%s] (known: address, route, mtu, txqueuelen, owner, "
-		     "group, persist, attach)",
+		     "group, persist, attach, recreate, restore)",
 		     name, ic->name);
 	}
 }
@@ -588,10 +616,42 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 1;
 }
 
-static void iface_config_free(struct te_iface_config *ic)
+void te_iface_config_clear(struct te_iface_config *ic)
 {
 	free(ic->addrs);
 	free(ic->routes);
+	memset(ic, 0, sizeof(*ic));
+}
+
+int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_config *src)
+{
+	struct te_iface_config c = *src;
+
+	c.addrs = calloc(src->n_addrs ? src->n_addrs : 1, sizeof(*c.addrs));
+	c.routes = calloc(src->n_routes ? src->n_routes : 1, sizeof(*c.routes));
+	if (!c.addrs || !c.routes) {
+		free(c.addrs);
+		free(c.routes);
+		return -ENOMEM;
+	}
+	if (src->n_addrs)
+		memcpy(c.addrs, src->addrs, src->n_addrs * sizeof(*c.addrs));
+	if (src->n_routes)
+		memcpy(c.routes, src->routes, src->n_routes * sizeof(*c.routes));
+	*dst = c;
+	return 0;
+}
+
+bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr.bytes, b->addr.bytes, te_addr_len(a->family));
+}
+
+bool te_address_equal(const struct te_address *a, const struct te_address *b)
+{
+	return te_prefix_equal(&a->local, &b->local) && a->has_peer == b->has_peer &&
+	       (!a->has_peer || te_prefix_equal(&a->peer, &b->peer));
 }
 
 int tunecho_config_new(struct tunecho_config **out)
@@ -643,9 +703,13 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 	if (!ps.err_line)
 		set_iface(&ps, "attach", s->attach ? "yes" : "no");
 	if (!ps.err_line)
+		set_iface(&ps, "recreate", s->recreate ? "yes" : "no");
+	if (!ps.err_line)
+		set_iface(&ps, "restore", s->restore ? "yes" : "no");
+	if (!ps.err_line)
 		return 0;
 	if (cfg->n_ifaces > before)
-		iface_config_free(&cfg->ifaces[--cfg->n_ifaces]);
+		te_iface_config_clear(&cfg->ifaces[--cfg->n_ifaces]);
 	if (errlen)
 		snprintf(err, errlen, "%s", ps.err);
 	return ps.oom ? -ENOMEM : -EINVAL;
@@ -656,7 +720,7 @@ void tunecho_config_free(struct tunecho_config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
-		iface_config_free(&cfg->ifaces[i]);
+		te_iface_config_clear(&cfg->ifaces[i]);
 	free(cfg->ifaces);
 	free(cfg);
 }
@@ -692,6 +756,14 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 			     (long long)ps.cfg->user);
 		}
 		ps.cfg->group = ps.cfg->user_gid;
+	}
+	for (size_t i = 0; i < ps.cfg->n_ifaces; i++) {
+		struct te_watch *w = &ps.cfg->ifaces[i].watch;
+
+		if (!w->recreate_set)
+			w->recreate = ps.cfg->watch.recreate;
+		if (!w->restore_set)
+			w->restore = ps.cfg->watch.restore;
 	}
 	if (ps.err_line) {
 		if (errlen)

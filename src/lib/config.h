@@ -29,6 +29,14 @@ struct te_address {
 	bool has_peer;
 };
 
+/* What to do when someone else changes an interface under us. */
+struct te_watch {
+	bool recreate;	   /* deleted: create and configure it again */
+	bool restore;	   /* set down, or an address of ours removed: undo it */
+	bool recreate_set; /* given in the section (else [global]'s applies) */
+	bool restore_set;
+};
+
 struct te_iface_config {
 	char name[IFNAMSIZ];
 	struct te_address *addrs;
@@ -41,6 +49,7 @@ struct te_iface_config {
 	int64_t group;	 /* -1: unset */
 	bool persist;
 	bool attach;
+	struct te_watch watch;
 };
 
 struct tunecho_config {
@@ -49,9 +58,10 @@ struct tunecho_config {
 	bool seccomp;
 	unsigned busy_poll_us;
 	uint32_t link_group;
-	int64_t user;	  /* [global] user: uid to run as after set-up, -1: stay */
-	int64_t user_gid; /* its primary group, -1: unknown */
-	int64_t group;	  /* [global] group, else the user's primary group */
+	int64_t user;	       /* [global] user: uid to run as after set-up, -1: stay */
+	int64_t user_gid;      /* its primary group, -1: unknown */
+	int64_t group;	       /* [global] group, else the user's primary group */
+	struct te_watch watch; /* [global]'s defaults */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
 };
@@ -61,6 +71,15 @@ static inline size_t te_addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
+
+/* Deep-copy @src into @dst (which is overwritten). Returns 0 or -ENOMEM. */
+int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_config *src);
+
+/* Free what @ic holds and zero it. */
+void te_iface_config_clear(struct te_iface_config *ic);
+
+bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b);
+bool te_address_equal(const struct te_address *a, const struct te_address *b);
 
 /* Write @p as "ADDR/LEN" into @buf (INET6_ADDRSTRLEN + 4 bytes suffice). */
 void te_prefix_format(const struct te_prefix *p, char *buf, size_t size);

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/rtnetlink.h>
+
 #include "netlink.h"
 #include "responder.h"
 #include "tun.h"
@@ -87,8 +89,42 @@ static bool outlives(const struct te_iface *ifc, bool keep_persistent)
 	return ifc->fd >= 0 && (!ifc->created || (ifc->persist && keep_persistent));
 }
 
-/* Open the device of @ic; the interface is not configured yet. */
-static int iface_open(struct tunecho *t, const struct te_iface_config *ic, struct te_iface **out)
+/*
+ * Make room in @ifc's lists of what we added for @n_addrs addresses and
+ * @n_routes routes in all. Returns 0 or -ENOMEM (the lists unchanged).
+ */
+int te_iface_reserve(struct te_iface *ifc, size_t n_addrs, size_t n_routes)
+{
+	struct te_address *a = realloc(ifc->addrs, (n_addrs ? n_addrs : 1) * sizeof(*a));
+	struct te_prefix *p;
+
+	if (!a)
+		return -ENOMEM;
+	ifc->addrs = a;
+	p = realloc(ifc->routes, (n_routes ? n_routes : 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ifc->routes = p;
+	return 0;
+}
+
+/* Open (or create) the device of ifc->cfg and learn its index. */
+static int open_and_index(struct tunecho *t, struct te_iface *ifc)
+{
+	int r = open_device(t, ifc, &ifc->cfg);
+
+	if (r)
+		return r;
+	ifc->ifindex = (int)if_nametoindex(ifc->name);
+	if (ifc->ifindex == 0) {
+		r = -errno;
+		log_failure(t, ifc->name, "looking up the interface index", -r, NULL);
+	}
+	return r;
+}
+
+/* A new interface for @ic with its device open; not configured yet. */
+static int iface_new(struct tunecho *t, const struct te_iface_config *ic, struct te_iface **out)
 {
 	struct te_iface *ifc;
 	int r;
@@ -106,27 +142,19 @@ static int iface_open(struct tunecho *t, const struct te_iface_config *ic, struc
 	ifc->t = t;
 	ifc->fd = -1;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", ic->name);
-	ifc->addrs = calloc(ic->n_addrs ? ic->n_addrs : 1, sizeof(*ifc->addrs));
-	ifc->routes = calloc(ic->n_routes ? ic->n_routes : 1, sizeof(*ifc->routes));
-	if (!ifc->addrs || !ifc->routes) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = open_device(t, ifc, ic);
-	if (r)
-		goto fail;
-	ifc->ifindex = (int)if_nametoindex(ifc->name);
-	if (ifc->ifindex == 0) {
-		r = -errno;
-		log_failure(t, ifc->name, "looking up the interface index", -r, NULL);
-		goto fail;
+	r = te_iface_config_copy(&ifc->cfg, ic);
+	if (r == 0)
+		r = te_iface_reserve(ifc, ic->n_addrs, ic->n_routes);
+	if (r == 0)
+		r = open_and_index(t, ifc);
+	if (r) {
+		if (r == -ENOMEM)
+			te_log(&t->log, TUNECHO_LOG_ERR, "%s: out of memory", ic->name);
+		te_ifaces_stop(t, &ifc, 1, false);
+		return r;
 	}
 	*out = ifc;
 	return 0;
-
-fail:
-	te_ifaces_stop(t, &ifc, 1, false);
-	return r;
 }
 
 /* One queued request of a batch, to tell how it went. */
@@ -222,20 +250,24 @@ static int settle(struct tunecho *t, struct batch *b)
 	return first;
 }
 
-/* Queue the requests that set @ifc's link up as @ic says. */
+/*
+ * Queue the link requests for @ic on @ifc. At the start (@initial): the
+ * settings, the link group, no link-local address, then up; later (a
+ * reload): only the MTU and queue length @ic gives.
+ */
 static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_iface_config *ic,
-		       struct batch *b)
+		       bool initial, struct batch *b)
 {
 	/* Only devices that go away with us join the link group. */
 	bool transient = ifc->created && !ifc->persist;
 	struct te_link_settings ls = {
 	    .mtu = ic->mtu,
 	    .txqlen = ic->txqlen,
-	    .group = transient ? t->link_group : 0,
+	    .group = initial && transient ? t->link_group : 0,
 	    /* Devices we create get no link-local address: a TUN has no
 	     * neighbours, and a thousand fe80::/64 routes make every later
 	     * link and address change walk a larger IPv6 table. */
-	    .no_link_local = ifc->created,
+	    .no_link_local = initial && ifc->created,
 	};
 	char unused[TE_NL_MSGLEN];
 
@@ -243,16 +275,14 @@ static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_
 		b->reqs[b->n++] = (struct pending){.ifc = ifc};
 		te_nl_link_set(t->nl, ifc->ifindex, &ls, unused);
 	}
-	b->reqs[b->n++] = (struct pending){.ifc = ifc, .up = true};
-	te_nl_link_set(t->nl, ifc->ifindex, &(struct te_link_settings){.up = true}, unused);
+	if (initial) {
+		b->reqs[b->n++] = (struct pending){.ifc = ifc, .up = true};
+		te_nl_link_set(t->nl, ifc->ifindex, &(struct te_link_settings){.up = true}, unused);
+	}
 }
 
-/*
- * Configure @n opened interfaces from @ics: links, then addresses, then
- * routes, one batch each. Returns 0 or the first refusal's -errno.
- */
-static int configure(struct tunecho *t, struct te_iface **ifcs,
-		     const struct te_iface_config *const *ics, size_t n)
+int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
+			const struct te_iface_config *const *ics, size_t n, bool initial)
 {
 	struct batch b = {0};
 	size_t total = 2 * n;
@@ -275,15 +305,15 @@ static int configure(struct tunecho *t, struct te_iface **ifcs,
 			struct te_iface *ifc = ifcs[i];
 
 			if (phase == 0)
-				queue_link(t, ifc, ic, &b);
+				queue_link(t, ifc, ic, initial, &b);
 			for (size_t k = 0; phase == 1 && k < ic->n_addrs; k++) {
 				b.reqs[b.n++] = (struct pending){.ifc = ifc, .addr = &ic->addrs[k]};
-				te_nl_addr(t->nl, true, ifc->ifindex, &ic->addrs[k], unused);
+				te_nl_addr(t->nl, TE_NL_ADD, ifc->ifindex, &ic->addrs[k], unused);
 			}
 			for (size_t k = 0; phase == 2 && k < ic->n_routes; k++) {
 				b.reqs[b.n++] =
 				    (struct pending){.ifc = ifc, .route = &ic->routes[k]};
-				te_nl_route(t->nl, true, ifc->ifindex, &ic->routes[k], unused);
+				te_nl_route(t->nl, TE_NL_ADD, ifc->ifindex, &ic->routes[k], unused);
 			}
 		}
 		if (te_nl_batch_size(t->nl) != b.n) {
@@ -300,14 +330,27 @@ out:
 	return r;
 }
 
-/* One line that says what @ifc serves. */
-static void log_serving(struct tunecho *t, const struct te_iface *ifc,
-			const struct te_iface_config *ic)
+/* Put @ifc's device on the loop. */
+static int watch_device(struct te_iface *ifc)
 {
+	struct tunecho *t = ifc->t;
+
+	ifc->ev = event_new(t->base, ifc->fd, EV_READ | EV_PERSIST, te_on_readable, ifc);
+	if (!ifc->ev || event_add(ifc->ev, NULL)) {
+		log_failure(t, ifc->name, "adding the read event", ENOMEM, NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One line that says what @ifc serves. */
+void te_iface_log_serving(const struct te_iface *ifc, const char *what)
+{
+	const struct te_iface_config *ic = &ifc->cfg;
 	char line[400], text[TE_ADDRESS_STRLEN];
 	size_t n;
 
-	n = (size_t)snprintf(line, sizeof(line), "%s: serving (%s)", ifc->name,
+	n = (size_t)snprintf(line, sizeof(line), "%s: %s (%s)", ifc->name, what,
 			     ifc->created ? (ifc->persist ? "created, persistent" : "created")
 					  : "attached");
 	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
@@ -319,91 +362,93 @@ static void log_serving(struct tunecho *t, const struct te_iface *ifc,
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; routes",
 				      text);
 	}
-	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s", line);
+	te_log(&ifc->t->log, TUNECHO_LOG_NOTICE, "%s", line);
+}
+
+int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics, size_t n,
+		    struct te_iface **ifcs)
+{
+	const struct te_iface_config **own = calloc(n ? n : 1, sizeof(*own));
+	size_t opened = 0;
+	int r = own ? 0 : -ENOMEM;
+
+	for (; r == 0 && opened < n; opened++) {
+		r = iface_new(t, ics[opened], &ifcs[opened]);
+		if (r)
+			break;
+		own[opened] = &ifcs[opened]->cfg;
+	}
+	if (r == 0)
+		r = te_ifaces_configure(t, ifcs, own, n, true);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = watch_device(ifcs[i]);
+	if (r)
+		te_ifaces_stop(t, ifcs, opened, false); /* all or nothing */
+	free(own);
+	return r;
 }
 
 int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
 {
 	const struct te_iface_config **ics = NULL;
 	struct te_iface **ifcs = NULL;
-	size_t n = 0;
-	int r = 0;
+	size_t n;
+	int r;
 
 	if (!t || !cfg)
 		return -EINVAL;
-	ifcs = calloc(cfg->n_ifaces ? cfg->n_ifaces : 1, sizeof(*ifcs));
-	ics = calloc(cfg->n_ifaces ? cfg->n_ifaces : 1, sizeof(*ics));
-	if (!ifcs || !ics) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (; n < cfg->n_ifaces; n++) {
-		ics[n] = &cfg->ifaces[n];
-		r = iface_open(t, ics[n], &ifcs[n]);
-		if (r)
-			goto fail;
-	}
-	r = configure(t, ifcs, ics, n);
-	if (r)
-		goto fail;
-
-	for (size_t i = 0; i < n; i++) {
-		ifcs[i]->ev =
-		    event_new(t->base, ifcs[i]->fd, EV_READ | EV_PERSIST, te_on_readable, ifcs[i]);
-		if (!ifcs[i]->ev || event_add(ifcs[i]->ev, NULL)) {
-			r = -ENOMEM;
-			log_failure(t, ifcs[i]->name, "adding the read event", ENOMEM, NULL);
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = te_grow((void **)&t->ifaces, t->n_ifaces, sizeof(*t->ifaces));
-		if (r) {
-			t->n_ifaces -= i; /* all or nothing */
-			goto fail;
-		}
-		t->ifaces[t->n_ifaces++] = ifcs[i];
+	n = cfg->n_ifaces;
+	ifcs = calloc(n ? n : 1, sizeof(*ifcs));
+	ics = calloc(n ? n : 1, sizeof(*ics));
+	r = ifcs && ics ? te_grow_to((void **)&t->ifaces, t->n_ifaces + n, sizeof(*t->ifaces))
+			: -ENOMEM;
+	if (r) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		log_serving(t, ifcs[i], ics[i]);
-	free(ifcs);
-	free(ics);
-	return (int)n;
-
-fail:
-	/* All or nothing: undo what this call set up. */
-	if (ifcs)
-		te_ifaces_stop(t, ifcs, n, false);
+		ics[i] = &cfg->ifaces[i];
+	r = te_ifaces_start(t, ics, n, ifcs);
+	if (r)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		t->ifaces[t->n_ifaces++] = ifcs[i];
+		te_iface_log_serving(ifcs[i], "serving");
+	}
+	r = (int)n;
+out:
 	free(ifcs);
 	free(ics);
 	return r;
 }
 
-/* Queue the removal of what we added to @ifc, newest first. */
-static void queue_removals(struct tunecho *t, struct te_iface *ifc, struct pending *reqs, size_t *n)
+int te_iface_reopen(struct te_iface *ifc)
 {
-	char unused[TE_NL_MSGLEN];
+	struct tunecho *t = ifc->t;
+	const struct te_iface_config *ic = &ifc->cfg;
+	int r;
 
-	for (size_t i = ifc->n_routes; i-- > 0;) {
-		reqs[(*n)++] = (struct pending){.ifc = ifc, .route = &ifc->routes[i]};
-		te_nl_route(t->nl, false, ifc->ifindex, &ifc->routes[i], unused);
-	}
-	for (size_t i = ifc->n_addrs; i-- > 0;) {
-		reqs[(*n)++] = (struct pending){.ifc = ifc, .addr = &ifc->addrs[i]};
-		te_nl_addr(t->nl, false, ifc->ifindex, &ifc->addrs[i], unused);
-	}
+	ifc->n_addrs = ifc->n_routes = 0; /* they went with the old device */
+	ifc->down_logged = false;
+	r = open_and_index(t, ifc);
+	if (r == 0)
+		r = te_ifaces_configure(t, &ifc, &ic, 1, true);
+	if (r == 0)
+		r = watch_device(ifc);
+	if (r)
+		te_ifaces_release(t, &ifc, 1, false);
+	return r;
 }
 
-static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
-				 bool keep_persistent)
+void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
+			    te_remove_fn *which, void *arg)
 {
-	char text[TE_ADDRESS_STRLEN + 8];
+	char text[TE_ADDRESS_STRLEN + 8], unused[TE_NL_MSGLEN];
 	struct batch b = {0};
 	size_t total = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (outlives(ifcs[i], keep_persistent))
-			total += ifcs[i]->n_addrs + ifcs[i]->n_routes;
+		total += ifcs[i]->n_addrs + ifcs[i]->n_routes;
 	if (!total)
 		return;
 	b.reqs = calloc(total, sizeof(*b.reqs));
@@ -412,11 +457,27 @@ static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size
 		return;
 	}
 	te_nl_batch_begin(t->nl);
-	for (size_t i = 0; i < n; i++)
-		if (outlives(ifcs[i], keep_persistent))
-			queue_removals(t, ifcs[i], b.reqs, &b.n);
-	if (te_nl_batch_end(t->nl, on_refusal, &b) < 0)
-		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while cleaning up");
+	for (size_t i = 0; i < n; i++) {
+		struct te_iface *ifc = ifcs[i];
+
+		/* Newest first: routes, then addresses. */
+		for (size_t k = ifc->n_routes; k-- > 0;) {
+			if (!which(ifc, NULL, &ifc->routes[k], arg))
+				continue;
+			b.reqs[b.n++] = (struct pending){.ifc = ifc, .route = &ifc->routes[k]};
+			te_nl_route(t->nl, TE_NL_REMOVE, ifc->ifindex, &ifc->routes[k], unused);
+		}
+		for (size_t k = ifc->n_addrs; k-- > 0;) {
+			if (!which(ifc, &ifc->addrs[k], NULL, arg))
+				continue;
+			b.reqs[b.n++] = (struct pending){.ifc = ifc, .addr = &ifc->addrs[k]};
+			te_nl_addr(t->nl, TE_NL_REMOVE, ifc->ifindex, &ifc->addrs[k], unused);
+		}
+	}
+	if (b.n && te_nl_batch_end(t->nl, on_refusal, &b) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while removing addresses");
+	else if (!b.n)
+		te_nl_batch_end(t->nl, NULL, NULL);
 	for (size_t i = 0; i < b.n; i++) {
 		const struct pending *p = &b.reqs[i];
 
@@ -427,6 +488,21 @@ static void remove_what_we_added(struct tunecho *t, struct te_iface **ifcs, size
 		       strerror(-p->err));
 	}
 	free(b.reqs);
+	/* Whatever the outcome, they are no longer ours to remove. */
+	for (size_t i = 0; i < n; i++) {
+		struct te_iface *ifc = ifcs[i];
+		size_t kept = 0;
+
+		for (size_t k = 0; k < ifc->n_routes; k++)
+			if (!which(ifc, NULL, &ifc->routes[k], arg))
+				ifc->routes[kept++] = ifc->routes[k];
+		ifc->n_routes = kept;
+		kept = 0;
+		for (size_t k = 0; k < ifc->n_addrs; k++)
+			if (!which(ifc, &ifc->addrs[k], NULL, arg))
+				ifc->addrs[kept++] = ifc->addrs[k];
+		ifc->n_addrs = kept;
+	}
 }
 
 /* Whether every member of the link group is among @ifcs (and goes now). */
@@ -439,24 +515,27 @@ struct group_check {
 	char foreign[IFNAMSIZ]; /* the first member that is not ours */
 };
 
-static void on_member(void *arg, int ifindex, const char *name)
+static void on_link(void *arg, const struct nlmsghdr *nlh)
 {
 	struct group_check *g = arg;
+	struct te_link_info link;
 
+	if (!te_nl_parse_link(nlh, &link) || link.group != g->t->link_group)
+		return;
 	for (size_t i = 0; i < g->n; i++) {
-		if (g->ifcs[i]->ifindex == ifindex && g->ifcs[i]->fd >= 0) {
+		if (g->ifcs[i]->ifindex == link.ifindex && g->ifcs[i]->fd >= 0) {
 			g->ours++;
 			return;
 		}
 	}
 	for (size_t i = 0; i < g->t->n_ifaces; i++) {
-		if (g->t->ifaces[i]->ifindex == ifindex) {
+		if (g->t->ifaces[i]->ifindex == link.ifindex) {
 			g->staying = true;
 			return;
 		}
 	}
 	if (!g->foreign[0])
-		snprintf(g->foreign, sizeof(g->foreign), "%s", name);
+		snprintf(g->foreign, sizeof(g->foreign), "%s", link.name);
 }
 
 /*
@@ -474,7 +553,7 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 		grouped += ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist;
 	if (!t->link_group || grouped < 2)
 		return false; /* nothing to gain over closing */
-	r = te_nl_group_members(t->nl, t->link_group, on_member, &g);
+	r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
 	if (r < 0 || g.ours != grouped || g.staying)
 		return false; /* some of ours stay: the group cannot go whole */
 	if (g.foreign[0]) {
@@ -493,14 +572,22 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 	return true;
 }
 
-void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
+static bool if_outlives(const struct te_iface *ifc, const struct te_address *a,
+			const struct te_prefix *r, void *arg)
+{
+	(void)a;
+	(void)r;
+	return outlives(ifc, *(const bool *)arg);
+}
+
+void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (ifcs[i]->ev)
 			event_free(ifcs[i]->ev);
 		ifcs[i]->ev = NULL;
 	}
-	remove_what_we_added(t, ifcs, n, keep_persistent);
+	te_ifaces_remove_added(t, ifcs, n, if_outlives, &keep_persistent);
 	for (size_t i = 0; i < n; i++) {
 		struct te_iface *ifc = ifcs[i];
 
@@ -513,27 +600,46 @@ void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool ke
 	for (size_t i = n; i-- > 0;) {
 		if (ifcs[i]->fd >= 0)
 			close(ifcs[i]->fd);
+		ifcs[i]->fd = -1;
+		ifcs[i]->n_addrs = ifcs[i]->n_routes = 0;
+	}
+}
+
+void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
+{
+	te_ifaces_release(t, ifcs, n, keep_persistent);
+	for (size_t i = 0; i < n; i++) {
+		te_watch_forget(ifcs[i]);
+		te_iface_config_clear(&ifcs[i]->cfg);
 		free(ifcs[i]->addrs);
 		free(ifcs[i]->routes);
 		free(ifcs[i]);
 	}
 }
 
+int te_iface_index(const struct tunecho *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		if (!strcmp(t->ifaces[i]->name, name))
+			return (int)i;
+	return -1;
+}
+
 int tunecho_remove_iface(struct tunecho *t, const char *name)
 {
+	struct te_iface *ifc;
+	int i;
+
 	if (!t || !name)
 		return -EINVAL;
-	for (size_t i = 0; i < t->n_ifaces; i++) {
-		struct te_iface *ifc = t->ifaces[i];
-
-		if (strcmp(ifc->name, name))
-			continue;
-		memmove(&t->ifaces[i], &t->ifaces[i + 1],
-			(t->n_ifaces - i - 1) * sizeof(*t->ifaces));
-		t->n_ifaces--;
-		te_ifaces_stop(t, &ifc, 1, true);
-		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
-		return 0;
-	}
-	return -ENOENT;
+	i = te_iface_index(t, name);
+	if (i < 0)
+		return -ENOENT;
+	ifc = t->ifaces[i];
+	memmove(&t->ifaces[i], &t->ifaces[i + 1],
+		(t->n_ifaces - (size_t)i - 1) * sizeof(*t->ifaces));
+	t->n_ifaces--;
+	te_ifaces_stop(t, &ifc, 1, true);
+	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
+	return 0;
 }

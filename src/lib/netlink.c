@@ -276,10 +276,19 @@ int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings 
 	return finish(nl, nlh, msg);
 }
 
-int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg)
+/* The type and flags of a request to add, replace or remove an object. */
+static struct nlmsghdr *start_op(struct te_nl *nl, enum te_nl_op op, uint16_t new_type,
+				 uint16_t del_type)
 {
-	struct nlmsghdr *nlh =
-	    start(nl, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (op == TE_NL_REMOVE)
+		return start(nl, del_type, 0);
+	return start(nl, new_type, NLM_F_CREATE | (op == TE_NL_ADD ? NLM_F_EXCL : NLM_F_REPLACE));
+}
+
+int te_nl_addr(struct te_nl *nl, enum te_nl_op op, int ifindex, const struct te_address *a,
+	       char *msg)
+{
+	struct nlmsghdr *nlh = start_op(nl, op, RTM_NEWADDR, RTM_DELADDR);
 	struct ifaddrmsg *ifa;
 	size_t len = te_addr_len(a->local.family);
 	/* No duplicate address detection: a TUN has no neighbours to ask. */
@@ -302,10 +311,10 @@ int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address 
 	return finish(nl, nlh, msg);
 }
 
-int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix *dst, char *msg)
+int te_nl_route(struct te_nl *nl, enum te_nl_op op, int ifindex, const struct te_prefix *dst,
+		char *msg)
 {
-	struct nlmsghdr *nlh =
-	    start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh = start_op(nl, op, RTM_NEWROUTE, RTM_DELROUTE);
 	struct rtmsg *rtm;
 
 	if (!nlh)
@@ -324,48 +333,84 @@ int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix 
 	return finish(nl, nlh, msg);
 }
 
-struct member_walk {
-	uint32_t group;
-	void (*fn)(void *arg, int ifindex, const char *name);
-	void *arg;
-};
-
-static int on_link(const struct nlmsghdr *nlh, void *data)
+bool te_nl_parse_link(const struct nlmsghdr *nlh, struct te_link_info *out)
 {
-	const struct member_walk *w = data;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
-	const char *name = "?";
-	uint32_t group = 0;
 
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return false;
+	*out = (struct te_link_info){.ifindex = ifi->ifi_index, .flags = ifi->ifi_flags};
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
 	{
 		if (mnl_attr_get_type(attr) == IFLA_GROUP &&
 		    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			group = mnl_attr_get_u32(attr);
+			out->group = mnl_attr_get_u32(attr);
 		else if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
 			 mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			name = mnl_attr_get_str(attr);
+			snprintf(out->name, sizeof(out->name), "%s", mnl_attr_get_str(attr));
 	}
-	if (group == w->group)
-		w->fn(w->arg, ifi->ifi_index, name);
+	return true;
+}
+
+bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	bool have_local = false, have_address = false;
+	uint8_t address[16];
+
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return false;
+	*out = (struct te_addr_info){.ifindex = (int)ifa->ifa_index, .family = ifa->ifa_family};
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+	{
+		int type = mnl_attr_get_type(attr);
+
+		if ((type != IFA_LOCAL && type != IFA_ADDRESS) ||
+		    mnl_attr_get_payload_len(attr) != te_addr_len(out->family))
+			continue;
+		memcpy(type == IFA_LOCAL ? out->local : address, mnl_attr_get_payload(attr),
+		       te_addr_len(out->family));
+		have_local = have_local || type == IFA_LOCAL;
+		have_address = have_address || type == IFA_ADDRESS;
+	}
+	/* Our end is IFA_LOCAL when given (a peer address), else IFA_ADDRESS. */
+	if (!have_local && have_address)
+		memcpy(out->local, address, sizeof(address));
+	return have_local || have_address;
+}
+
+struct dump {
+	te_nl_dump_fn *fn;
+	void *arg;
+};
+
+static int on_dumped(const struct nlmsghdr *nlh, void *data)
+{
+	const struct dump *d = data;
+
+	d->fn(d->arg, nlh);
 	return MNL_CB_OK;
 }
 
-int te_nl_group_members(struct te_nl *nl, uint32_t group,
-			void (*fn)(void *arg, int ifindex, const char *name), void *arg)
+int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg)
 {
-	struct member_walk w = {group, fn, arg};
+	struct dump d = {fn, arg};
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct ifinfomsg *ifi;
+	struct rtgenmsg *g;
 	uint32_t seq = ++nl->seq;
 	int r;
 
-	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
+	/* An ifinfomsg's room: RTM_GETADDR reads only the family of it. */
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	g->rtgen_family = AF_UNSPEC;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
@@ -373,7 +418,7 @@ int te_nl_group_members(struct te_nl *nl, uint32_t group,
 
 		if (n < 0)
 			return -errno;
-		r = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, on_link, &w);
+		r = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, on_dumped, &d);
 	} while (r > MNL_CB_STOP);
 	return r < 0 ? -errno : 0;
 }

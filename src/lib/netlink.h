@@ -66,18 +66,51 @@ struct te_link_settings {
  */
 int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings *ls, char *msg);
 
-/* RTM_NEWADDR (@add) or RTM_DELADDR of @a on @ifindex; IPv6 gets IFA_F_NODAD. */
-int te_nl_addr(struct te_nl *nl, bool add, int ifindex, const struct te_address *a, char *msg);
+/* What an address or route request does. */
+enum te_nl_op {
+	TE_NL_REMOVE,
+	TE_NL_ADD,     /* refused with -EEXIST if it is there already */
+	TE_NL_REPLACE, /* added, or left as it is if it is there */
+};
 
-/* RTM_NEWROUTE (@add) or RTM_DELROUTE of @dst through @ifindex, main table. */
-int te_nl_route(struct te_nl *nl, bool add, int ifindex, const struct te_prefix *dst, char *msg);
+/* RTM_NEWADDR or RTM_DELADDR of @a on @ifindex; IPv6 gets IFA_F_NODAD. */
+int te_nl_addr(struct te_nl *nl, enum te_nl_op op, int ifindex, const struct te_address *a,
+	       char *msg);
+
+/* RTM_NEWROUTE or RTM_DELROUTE of @dst through @ifindex, main table. */
+int te_nl_route(struct te_nl *nl, enum te_nl_op op, int ifindex, const struct te_prefix *dst,
+		char *msg);
+
+/* A link, as a dump or a notification describes it. */
+struct te_link_info {
+	int ifindex;
+	unsigned flags; /* IFF_UP, ... */
+	uint32_t group;
+	char name[16];
+};
+
+/* An address: the interface, and our end of it. */
+struct te_addr_info {
+	int ifindex;
+	int family;
+	uint8_t local[16];
+};
+
+struct nlmsghdr;
+
+/* Read an RTM_NEWLINK/RTM_DELLINK into @out; false if it is not one. */
+bool te_nl_parse_link(const struct nlmsghdr *nlh, struct te_link_info *out);
+
+/* Read an RTM_NEWADDR/RTM_DELADDR (IPv4, IPv6) into @out; false if not one. */
+bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out);
+
+typedef void te_nl_dump_fn(void *arg, const struct nlmsghdr *nlh);
 
 /*
- * Dump the links and call @fn with the index and name of each one in link
- * group @group. Returns 0 or -errno. Not in batch mode.
+ * Dump every object of @type (RTM_GETLINK, RTM_GETADDR) in every family,
+ * calling @fn with each message. Returns 0 or -errno. Not in batch mode.
  */
-int te_nl_group_members(struct te_nl *nl, uint32_t group,
-			void (*fn)(void *arg, int ifindex, const char *name), void *arg);
+int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg);
 
 /*
  * Delete every link of group @group in one request: the kernel unregisters

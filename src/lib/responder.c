@@ -43,14 +43,17 @@ static bool ip_version_known(const uint8_t *p, size_t len)
 	return len > 0 && (p[0] >> 4 == 4 || p[0] >> 4 == 6);
 }
 
-static void iface_lost(struct te_iface *ifc, int err)
+/* A read failed with @err: the device was deleted (EBADFD) or is broken. */
+static void read_failed(struct te_iface *ifc, int err)
 {
-	te_log(&ifc->t->log, TUNECHO_LOG_WARNING,
-	       "%s: read failed: %s; the device is gone or broken, no longer serving it", ifc->name,
-	       strerror(err));
-	event_del(ifc->ev);
-	close(ifc->fd);
-	ifc->fd = -1;
+	char why[80];
+
+	if (err == EBADFD) {
+		te_iface_lost(ifc, "the device was deleted");
+		return;
+	}
+	snprintf(why, sizeof(why), "read failed: %s", strerror(err));
+	te_iface_lost(ifc, why);
 }
 
 /* Answer or count one packet of @n bytes in the receive buffer. */
@@ -104,7 +107,7 @@ static int drain(struct te_iface *ifc, int budget)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				iface_lost(ifc, errno);
+				read_failed(ifc, errno);
 			break;
 		}
 		handle(ifc, (size_t)n);
@@ -166,7 +169,10 @@ int tunecho_new(struct tunecho **out, struct event_base *base)
 		return -ENOMEM;
 	t->base = base;
 	r = te_nl_open(&t->nl);
+	if (r == 0)
+		r = te_watch_start(t);
 	if (r) {
+		te_nl_close(t->nl);
 		free(t);
 		return r;
 	}
@@ -182,6 +188,7 @@ void tunecho_free(struct tunecho *t)
 {
 	if (!t)
 		return;
+	te_watch_stop(t);
 	te_ifaces_stop(t, t->ifaces, t->n_ifaces, true);
 	free(t->ifaces);
 	te_nl_close(t->nl);

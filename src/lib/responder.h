@@ -43,16 +43,22 @@ struct te_handler {
 struct te_iface {
 	struct tunecho *t;
 	char name[IFNAMSIZ];
-	int fd; /* -1 once the device failed and left the loop */
+	int fd; /* -1 once the device failed or was deleted */
 	int ifindex;
 	struct event *ev;
 	bool created; /* by us (else attached to an existing device) */
 	bool persist; /* created by us with TUNSETPERSIST */
-	/* What we added, to remove from devices that outlive us. */
+	/* What we added (room for cfg's), to remove again where needed. */
 	struct te_address *addrs;
 	size_t n_addrs;
 	struct te_prefix *routes;
 	size_t n_routes;
+	struct te_iface_config cfg; /* what the configuration asks of it */
+	/* Watching (watch.c): re-creation after a deletion, with back-off. */
+	struct event *retry;
+	unsigned backoff_ms;
+	uint64_t recreated_ms; /* when it last came back (CLOCK_MONOTONIC) */
+	bool down_logged;      /* its being down was said once */
 	struct tunecho_stats stats;
 };
 
@@ -64,8 +70,9 @@ struct tunecho {
 	size_t n_ifaces;
 	struct te_handler handlers[TE_MAX_HANDLERS];
 	size_t n_handlers;
-	uint64_t busy_poll_ns; /* 0: sleep in epoll as soon as a device is empty */
-	uint32_t link_group;   /* devices we create go in it; 0: none */
+	uint64_t busy_poll_ns;	    /* 0: sleep in epoll as soon as a device is empty */
+	uint32_t link_group;	    /* devices we create go in it; 0: none */
+	struct te_watcher *watcher; /* rtnetlink notifications (watch.c) */
 	/* The one receive buffer: replies are built in it, in place. */
 	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
 };
@@ -73,8 +80,68 @@ struct tunecho {
 /* The read callback of every interface's event (responder.c). */
 void te_on_readable(evutil_socket_t fd, short what, void *arg);
 
-/* Stop and free @n interfaces (iface.c); devices that outlive us keep
- * existing unless @keep_persistent is false (a failed start). */
+/*
+ * Open, configure and put on the loop one interface per config of @ics
+ * (iface.c), into @ifcs; they are not yet in t->ifaces. All or nothing:
+ * on failure nothing is left behind. Returns 0 or -errno (logged).
+ */
+int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics, size_t n,
+		    struct te_iface **ifcs);
+
+/*
+ * Apply @ics[i] to @ifcs[i] (iface.c): link settings, addresses, routes,
+ * one batch each; what was added is recorded on the interface. @initial:
+ * a new device (link group, no link-local address, up); else only the
+ * MTU and queue length, for a reload. Returns 0 or the first refusal.
+ */
+int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
+			const struct te_iface_config *const *ics, size_t n, bool initial);
+
+/* Whether te_ifaces_remove_added() removes this address (or route). */
+typedef bool te_remove_fn(const struct te_iface *ifc, const struct te_address *a,
+			  const struct te_prefix *route, void *arg);
+
+/* Remove the addresses and routes we added that @which picks (iface.c). */
+void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
+			    te_remove_fn *which, void *arg);
+
+/* Room in @ifc's lists of what we added for so many in all. 0 or -ENOMEM. */
+int te_iface_reserve(struct te_iface *ifc, size_t n_addrs, size_t n_routes);
+
+/* One notice line: "NAME: @what (created) ADDR, ...; routes ...". */
+void te_iface_log_serving(const struct te_iface *ifc, const char *what);
+
+/* The position of interface @name in t->ifaces, or -1. */
+int te_iface_index(const struct tunecho *t, const char *name);
+
+/*
+ * Take @n interfaces off the loop and away (iface.c): what we added to
+ * devices that stay is removed, our devices are deleted (by link group
+ * when it can be done at once) and closed; the structures stay, lost.
+ * Devices that outlive us keep existing unless @keep_persistent is false.
+ */
+void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent);
+
+/* te_ifaces_release(), then free them. */
 void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent);
+
+/*
+ * Create and configure the device of @ifc again, from ifc->cfg, after it
+ * was lost (iface.c). Returns 0 or -errno (logged); @ifc stays lost then.
+ */
+int te_iface_reopen(struct te_iface *ifc);
+
+/*
+ * @ifc's device is gone (deleted, or reads fail): leave the loop, close,
+ * say so in one line with @why, and re-create it later if configured to
+ * (watch.c). Nothing happens if it was already lost.
+ */
+void te_iface_lost(struct te_iface *ifc, const char *why);
+
+/* Watching the network: an rtnetlink notification socket on the loop. */
+int te_watch_start(struct tunecho *t);
+void te_watch_stop(struct tunecho *t);
+/* Forget @ifc's pending re-creation (it is being freed). */
+void te_watch_forget(struct te_iface *ifc);
 
 #endif

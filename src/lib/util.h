@@ -24,4 +24,23 @@ static inline int te_grow(void **arr, size_t n, size_t size)
 	return 0;
 }
 
+/*
+ * Make room in an array grown by te_grow() for @need elements in all,
+ * keeping te_grow()'s rule (capacity at least the power of two >= count).
+ * Returns 0 or -ENOMEM (the array is then unchanged).
+ */
+static inline int te_grow_to(void **arr, size_t need, size_t size)
+{
+	size_t cap = 1;
+	void *p;
+
+	while (cap < need)
+		cap *= 2;
+	p = reallocarray(*arr, cap, size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
 #endif

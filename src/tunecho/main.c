@@ -34,6 +34,8 @@ struct daemon {
 	enum tunecho_log_level level;
 	struct event_base *base;
 	struct tunecho *responder;
+	struct tunecho_config *cfg; /* the one being served */
+	const char *no_reload;	    /* why a reload cannot work, or NULL */
 };
 
 static void usage(FILE *out)
@@ -53,7 +55,8 @@ static void usage(FILE *out)
 		"  -h, --help          print this help and exit\n"
 		"\n"
 		"Runs in the foreground until SIGINT or SIGTERM, then removes the interfaces\n"
-		"and addresses it created. SIGUSR1 logs the counters as JSON.\n"
+		"and addresses it created. SIGHUP re-reads the configuration and applies\n"
+		"what changed; SIGUSR1 logs the counters as JSON.\n"
 		"Needs CAP_NET_ADMIN (run it as root).\n"
 		"Exit status: 0 on a clean stop, 1 when the system refused a step,\n"
 		"2 for a bad option or configuration (nothing was created).\n",
@@ -208,15 +211,6 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 	free(json);
 }
 
-static void on_hup(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	logf_(arg, TUNECHO_LOG_WARNING,
-	      "SIGHUP received: reloading is not supported yet; "
-	      "restart tunecho to apply a new configuration");
-}
-
 /*
  * Every interface holds a descriptor: raise the soft limit on open files
  * to fit them (plus the few the daemon needs), up to the hard limit.
@@ -237,6 +231,79 @@ static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
 	}
 	rl.rlim_cur = need;
 	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
+/* Say which [global] settings of @next a reload leaves for the next start. */
+static void note_restart_only(struct daemon *d, const struct tunecho_config *next)
+{
+	const struct tunecho_config *cur = d->cfg;
+	uint32_t uid[2] = {0}, gid[2] = {0};
+	int has[2] = {tunecho_config_user(cur, &uid[0], &gid[0]),
+		      tunecho_config_user(next, &uid[1], &gid[1])};
+	const char *what = NULL;
+
+	if (tunecho_config_link_group(cur) != tunecho_config_link_group(next))
+		what = "link-group";
+	else if (has[0] != has[1] || uid[0] != uid[1] || gid[0] != gid[1])
+		what = "user and group";
+	else if (tunecho_config_seccomp(cur) != tunecho_config_seccomp(next))
+		what = "seccomp";
+	else if (tunecho_config_syslog(cur) != tunecho_config_syslog(next) && !d->syslog)
+		what = "syslog";
+	if (what)
+		logf_(d, TUNECHO_LOG_WARNING,
+		      "reload: a change of %s takes effect only when tunecho is restarted", what);
+}
+
+/*
+ * SIGHUP: read the configuration file again and apply the difference
+ * (tunecho_reload()). A file with errors changes nothing.
+ */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct tunecho_config *next = NULL;
+	char err[512];
+	int r;
+
+	(void)sig;
+	(void)what;
+	logf_(d, TUNECHO_LOG_NOTICE, "SIGHUP received: reloading %s", d->config_path);
+	if (d->no_reload) {
+		logf_(d, TUNECHO_LOG_ERR,
+		      "reload rejected: %s; restart tunecho to apply a new "
+		      "configuration",
+		      d->no_reload);
+		return;
+	}
+	r = tunecho_config_load_file(&next, d->config_path, err, sizeof(err));
+	if (r == 0 && tunecho_config_iface_count(next) == 0) {
+		snprintf(err, sizeof(err), "%s: no interfaces: add a section such as [tun0]",
+			 d->config_path);
+		r = -EINVAL;
+	}
+	if (r == 0 && ensure_fd_limit(d, tunecho_config_iface_count(next)) < 0)
+		r = -EMFILE;
+	if (r) {
+		if (r != -EMFILE)
+			logf_(d, TUNECHO_LOG_ERR,
+			      "reload rejected: %s; still serving the previous configuration", err);
+		tunecho_config_free(next);
+		return;
+	}
+	r = tunecho_reload(d->responder, next, NULL);
+	if (r < 0 && r != -EIO) {
+		logf_(d, TUNECHO_LOG_ERR,
+		      "reload failed: still serving the previous configuration");
+		tunecho_config_free(next);
+		return;
+	}
+	note_restart_only(d, next);
+	d->level = clamp_level((int)tunecho_config_log_level(next) + d->verbosity);
+	tunecho_set_log_fn(d->responder, log_line, d, d->level);
+	tunecho_set_busy_poll(d->responder, tunecho_config_busy_poll_us(next));
+	tunecho_config_free(d->cfg);
+	d->cfg = next;
 }
 
 /*
@@ -261,6 +328,8 @@ static int become_user(struct daemon *d, const struct tunecho_config *cfg)
 		logf_(d, TUNECHO_LOG_ERR, "%s", err);
 		return r;
 	}
+	if (!keep)
+		d->no_reload = "tunecho gave up CAP_NET_ADMIN after set-up (user in [global])";
 	logf_(d, TUNECHO_LOG_INFO, "running as uid %u gid %u%s", uid, gid,
 	      keep ? ", keeping CAP_NET_ADMIN to clean up persistent or attached devices"
 		   : ", no capabilities");
@@ -295,6 +364,7 @@ int main(int argc, char **argv)
 		tunecho_config_free(cfg);
 		return EXIT_OK;
 	}
+	d.cfg = cfg; /* from here on, a reload may replace it */
 	d.level = clamp_level((int)tunecho_config_log_level(cfg) + d.verbosity);
 	d.syslog = d.syslog || tunecho_config_syslog(cfg);
 	if (d.syslog)
@@ -354,7 +424,7 @@ out:
 	tunecho_free(d.responder);
 	if (d.base)
 		event_base_free(d.base);
-	tunecho_config_free(cfg);
+	tunecho_config_free(d.cfg);
 	if (d.syslog)
 		closelog();
 	return status;

@@ -2,6 +2,10 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,9 +13,12 @@
 
 /*
  * What the daemon does once it is serving, read off strace of real runs:
- * the loop (epoll), devices and sockets (read/write, netlink at shutdown),
- * signals (libevent's self-pipe), malloc, time, exit. syslog(3) may
- * reconnect its AF_UNIX socket, hence socket() for AF_UNIX only.
+ * the loop (epoll, timers), devices and sockets (read/write, netlink),
+ * signals (libevent's self-pipe), malloc, time, exit; and for a reload or
+ * a re-created device: reading the config file, opening /dev/net/tun and
+ * its ioctls, raising the open-file limit. syslog(3) may reconnect its
+ * AF_UNIX socket and if_nametoindex(3) asks through one, hence socket()
+ * for AF_UNIX only.
  */
 static const int allowed[] = {
     SCMP_SYS(read),	    SCMP_SYS(write),	       SCMP_SYS(readv),
@@ -24,8 +31,28 @@ static const int allowed[] = {
     SCMP_SYS(madvise),	    SCMP_SYS(clock_gettime),   SCMP_SYS(gettimeofday),
     SCMP_SYS(getpid),	    SCMP_SYS(gettid),	       SCMP_SYS(futex),
     SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),      SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
+    SCMP_SYS(exit_group),   SCMP_SYS(lseek),	       SCMP_SYS(statx),
+    SCMP_SYS(prlimit64),    SCMP_SYS(getrlimit),       SCMP_SYS(setrlimit),
 };
+
+/* The only ways a file may be opened: the config to read, /dev/net/tun. */
+static const unsigned long open_flags[] = {
+    O_RDONLY | O_CLOEXEC,
+    O_RDWR | O_NONBLOCK | O_CLOEXEC,
+};
+
+/* The only ioctls: a TUN device's set-up, and an interface's index. */
+static const unsigned long ioctls[] = {
+    TUNSETIFF, TUNSETOWNER, TUNSETGROUP, TUNSETPERSIST, SIOCGIFINDEX,
+};
+
+/* Allow @syscall when its argument @arg is exactly @value. */
+static int allow_if(scmp_filter_ctx ctx, int syscall, unsigned arg, unsigned long value)
+{
+	const struct scmp_arg_cmp cmp = {.arg = arg, .op = SCMP_CMP_EQ, .datum_a = value};
+
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &cmp);
+}
 
 int sandbox_install(char *err, size_t errlen)
 {
@@ -38,6 +65,10 @@ int sandbox_install(char *err, size_t errlen)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
 	if (r == 0)
 		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only);
+	for (size_t i = 0; r == 0 && i < sizeof(open_flags) / sizeof(open_flags[0]); i++)
+		r = allow_if(ctx, SCMP_SYS(openat), 2, open_flags[i]);
+	for (size_t i = 0; r == 0 && i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+		r = allow_if(ctx, SCMP_SYS(ioctl), 1, ioctls[i]);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r < 0)

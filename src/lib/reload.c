@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live reload: a new configuration applied as a difference from the
+ * running one. Interfaces whose settings did not change are not touched
+ * (their packets wait in the device's queue for the few milliseconds the
+ * reload holds the loop, and none is lost); changed ones are updated in
+ * place; new ones are started, removed ones stopped.
+ *
+ * What can fail is done first and undone on failure: the new interfaces,
+ * the new addresses and routes, MTU and queue-length changes. Only then
+ * come the removals, which do not fail in a way worth undoing for. A
+ * change of owner, group, persist or attach needs a new device: that one
+ * interface is stopped and started again, after everything else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "responder.h"
+#include "util.h"
+
+/* What a TUN device has before anyone sets them: to undo an MTU or queue
+ * length that the old configuration left to the kernel. */
+#define TE_TUN_MTU    1500
+#define TE_TUN_TXQLEN 500
+
+static bool has_address(const struct te_iface_config *ic, const struct te_address *a)
+{
+	for (size_t i = 0; i < ic->n_addrs; i++)
+		if (te_address_equal(&ic->addrs[i], a))
+			return true;
+	return false;
+}
+
+static bool has_route(const struct te_iface_config *ic, const struct te_prefix *p)
+{
+	for (size_t i = 0; i < ic->n_routes; i++)
+		if (te_prefix_equal(&ic->routes[i], p))
+			return true;
+	return false;
+}
+
+/* Whether the device itself must be made anew for @b. */
+static bool same_device(const struct te_iface_config *a, const struct te_iface_config *b)
+{
+	return a->owner == b->owner && a->group == b->group && a->persist == b->persist &&
+	       a->attach == b->attach;
+}
+
+static bool same_config(const struct te_iface_config *a, const struct te_iface_config *b)
+{
+	if (!same_device(a, b) || a->mtu != b->mtu || a->txqlen != b->txqlen ||
+	    a->watch.recreate != b->watch.recreate || a->watch.restore != b->watch.restore ||
+	    a->n_addrs != b->n_addrs || a->n_routes != b->n_routes)
+		return false;
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (!has_address(b, &a->addrs[i]))
+			return false;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!has_route(b, &a->routes[i]))
+			return false;
+	return true;
+}
+
+/* An interface changed in place: its new settings, and what to apply. */
+struct change {
+	struct te_iface *ifc;
+	struct te_iface_config next;  /* the new settings (a copy) */
+	struct te_iface_config delta; /* new addresses and routes, new MTU... */
+	size_t had_addrs, had_routes; /* recorded before: to undo what follows */
+};
+
+struct plan {
+	const struct te_iface_config **add; /* new interfaces */
+	struct te_iface **added;
+	size_t n_add;
+	struct change *change;
+	size_t n_change;
+	struct te_iface **drop; /* interfaces that go */
+	size_t n_drop;
+	const struct te_iface_config **renew; /* new devices for old names */
+	size_t n_renew;
+	size_t unchanged;
+};
+
+/* The delta of @next over @ifc's settings; its arrays are its own. */
+static int make_delta(const struct te_iface *ifc, const struct te_iface_config *next,
+		      struct te_iface_config *d)
+{
+	*d = (struct te_iface_config){0};
+	snprintf(d->name, sizeof(d->name), "%s", next->name);
+	d->addrs = calloc(next->n_addrs ? next->n_addrs : 1, sizeof(*d->addrs));
+	d->routes = calloc(next->n_routes ? next->n_routes : 1, sizeof(*d->routes));
+	if (!d->addrs || !d->routes)
+		return -ENOMEM;
+	for (size_t i = 0; i < next->n_addrs; i++)
+		if (!has_address(&ifc->cfg, &next->addrs[i]))
+			d->addrs[d->n_addrs++] = next->addrs[i];
+	for (size_t i = 0; i < next->n_routes; i++)
+		if (!has_route(&ifc->cfg, &next->routes[i]))
+			d->routes[d->n_routes++] = next->routes[i];
+	if (next->mtu != ifc->cfg.mtu)
+		d->mtu = next->mtu ? next->mtu : TE_TUN_MTU;
+	if (next->txqlen != ifc->cfg.txqlen)
+		d->txqlen = next->txqlen ? next->txqlen : TE_TUN_TXQLEN;
+	return 0;
+}
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; p->change && i < p->n_change; i++) {
+		te_iface_config_clear(&p->change[i].next);
+		te_iface_config_clear(&p->change[i].delta);
+	}
+	free(p->add);
+	free(p->added);
+	free(p->change);
+	free(p->drop);
+	free(p->renew);
+}
+
+/* Sort every interface of @cfg and of @t into the plan's lists. */
+static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct plan *p)
+{
+	size_t n = cfg->n_ifaces;
+
+	p->add = calloc(n ? n : 1, sizeof(*p->add));
+	p->added = calloc(n ? n : 1, sizeof(*p->added));
+	p->change = calloc(n ? n : 1, sizeof(*p->change));
+	p->renew = calloc(n ? n : 1, sizeof(*p->renew));
+	p->drop = calloc(t->n_ifaces ? t->n_ifaces : 1, sizeof(*p->drop));
+	if (!p->add || !p->added || !p->change || !p->renew || !p->drop)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct te_iface_config *ic = &cfg->ifaces[i];
+		int at = te_iface_index(t, ic->name);
+		struct change *c;
+
+		if (at < 0) {
+			p->add[p->n_add++] = ic;
+			continue;
+		}
+		if (same_config(&t->ifaces[at]->cfg, ic)) {
+			p->unchanged++;
+			continue;
+		}
+		if (!same_device(&t->ifaces[at]->cfg, ic)) {
+			p->renew[p->n_renew++] = ic;
+			continue;
+		}
+		c = &p->change[p->n_change++];
+		c->ifc = t->ifaces[at];
+		if (te_iface_config_copy(&c->next, ic) || make_delta(c->ifc, ic, &c->delta))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < n && !kept; k++)
+			kept = !strcmp(cfg->ifaces[k].name, t->ifaces[i]->name);
+		if (!kept)
+			p->drop[p->n_drop++] = t->ifaces[i];
+	}
+	return 0;
+}
+
+/* The recorded addresses and routes added by this reload (to undo). */
+static bool added_now(const struct te_iface *ifc, const struct te_address *a,
+		      const struct te_prefix *r, void *arg)
+{
+	const struct plan *p = arg;
+
+	for (size_t i = 0; i < p->n_change; i++) {
+		const struct change *c = &p->change[i];
+
+		if (c->ifc == ifc)
+			return a ? (size_t)(a - ifc->addrs) >= c->had_addrs
+				 : (size_t)(r - ifc->routes) >= c->had_routes;
+	}
+	return false;
+}
+
+/* The recorded addresses and routes the new settings no longer have. */
+static bool no_longer_wanted(const struct te_iface *ifc, const struct te_address *a,
+			     const struct te_prefix *r, void *arg)
+{
+	(void)arg;
+	return a ? !has_address(&ifc->cfg, a) : !has_route(&ifc->cfg, r);
+}
+
+/* Put back the MTU and queue length changed by a failed reload. */
+static void undo_links(struct tunecho *t, struct plan *p, struct te_iface **ifcs)
+{
+	const struct te_iface_config **old = calloc(p->n_change ? p->n_change : 1, sizeof(*old));
+	struct te_iface_config *back = calloc(p->n_change ? p->n_change : 1, sizeof(*back));
+	size_t n = 0;
+
+	if (old && back) {
+		for (size_t i = 0; i < p->n_change; i++) {
+			const struct change *c = &p->change[i];
+
+			if (!c->delta.mtu && !c->delta.txqlen)
+				continue;
+			if (c->delta.mtu)
+				back[n].mtu = c->ifc->cfg.mtu ? c->ifc->cfg.mtu : TE_TUN_MTU;
+			if (c->delta.txqlen)
+				back[n].txqlen =
+				    c->ifc->cfg.txqlen ? c->ifc->cfg.txqlen : TE_TUN_TXQLEN;
+			ifcs[n] = c->ifc;
+			old[n] = &back[n];
+			n++;
+		}
+		if (n)
+			te_ifaces_configure(t, ifcs, old, n, false);
+	}
+	free(old);
+	free(back);
+}
+
+/*
+ * Everything that can fail: new interfaces, then the in-place changes.
+ * On failure, what this did is undone and -errno returned.
+ */
+static int apply_fallible(struct tunecho *t, struct plan *p)
+{
+	struct te_iface **ifcs = calloc(p->n_change ? p->n_change : 1, sizeof(*ifcs));
+	const struct te_iface_config **deltas =
+	    calloc(p->n_change ? p->n_change : 1, sizeof(*deltas));
+	size_t n = 0;
+	int r = ifcs && deltas ? 0 : -ENOMEM;
+
+	if (r == 0 && p->n_add)
+		r = te_ifaces_start(t, p->add, p->n_add, p->added);
+	if (r) {
+		p->n_add = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n_change && r == 0; i++) {
+		struct change *c = &p->change[i];
+
+		c->had_addrs = c->ifc->n_addrs;
+		c->had_routes = c->ifc->n_routes;
+		if (c->ifc->fd < 0)
+			continue; /* lost: its re-creation will use the new settings */
+		r = te_iface_reserve(c->ifc, c->ifc->n_addrs + c->delta.n_addrs,
+				     c->ifc->n_routes + c->delta.n_routes);
+		ifcs[n] = c->ifc;
+		deltas[n++] = &c->delta;
+	}
+	if (r == 0 && n)
+		r = te_ifaces_configure(t, ifcs, deltas, n, false);
+	if (r) {
+		te_ifaces_remove_added(t, ifcs, n, added_now, p);
+		undo_links(t, p, ifcs);
+		te_ifaces_stop(t, p->added, p->n_add, false);
+		p->n_add = 0;
+	}
+out:
+	if (r == -ENOMEM)
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
+	free(ifcs);
+	free(deltas);
+	return r;
+}
+
+/* Take @ifc out of t->ifaces (it stays allocated). */
+static void unlist(struct tunecho *t, const struct te_iface *ifc)
+{
+	int i = te_iface_index(t, ifc->name);
+
+	if (i < 0)
+		return;
+	memmove(&t->ifaces[i], &t->ifaces[i + 1],
+		(t->n_ifaces - (size_t)i - 1) * sizeof(*t->ifaces));
+	t->n_ifaces--;
+}
+
+/* The part that does not fail: settings swapped in, old things removed. */
+static int commit(struct tunecho *t, struct plan *p)
+{
+	struct te_iface **ifcs = calloc(p->n_change ? p->n_change : 1, sizeof(*ifcs));
+	int r = 0;
+
+	if (!ifcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_change; i++) {
+		struct change *c = &p->change[i];
+
+		te_iface_config_clear(&c->ifc->cfg);
+		c->ifc->cfg = c->next;
+		c->next = (struct te_iface_config){0};
+		ifcs[i] = c->ifc;
+	}
+	te_ifaces_remove_added(t, ifcs, p->n_change, no_longer_wanted, NULL);
+	free(ifcs);
+
+	for (size_t i = 0; i < p->n_drop; i++) {
+		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", p->drop[i]->name);
+		unlist(t, p->drop[i]);
+	}
+	te_ifaces_stop(t, p->drop, p->n_drop, true);
+
+	for (size_t i = 0; i < p->n_add; i++) {
+		t->ifaces[t->n_ifaces++] = p->added[i];
+		te_iface_log_serving(p->added[i], "serving");
+	}
+	for (size_t i = 0; i < p->n_change; i++)
+		if (p->change[i].ifc->fd >= 0)
+			te_iface_log_serving(p->change[i].ifc, "changed, serving");
+
+	for (size_t i = 0; i < p->n_renew; i++) {
+		struct te_iface *old = t->ifaces[te_iface_index(t, p->renew[i]->name)], *ifc;
+
+		te_log(&t->log, TUNECHO_LOG_NOTICE,
+		       "%s: owner, group, persist or attach changed: making the device anew",
+		       old->name);
+		unlist(t, old);
+		te_ifaces_stop(t, &old, 1, true);
+		if (te_ifaces_start(t, &p->renew[i], 1, &ifc) == 0) {
+			t->ifaces[t->n_ifaces++] = ifc;
+			te_iface_log_serving(ifc, "serving");
+		} else if (r == 0) {
+			r = -EIO; /* logged; the others went through */
+		}
+	}
+	return r;
+}
+
+int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
+		   struct tunecho_reload_result *res)
+{
+	struct plan p = {0};
+	int r;
+
+	if (!t || !cfg)
+		return -EINVAL;
+	r = make_plan(t, cfg, &p);
+	/* Room for every interface at once, so that the commit cannot fail. */
+	if (r == 0)
+		r = te_grow_to((void **)&t->ifaces, t->n_ifaces + p.n_add + p.n_renew,
+			       sizeof(*t->ifaces));
+	if (r == -ENOMEM)
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
+	if (r == 0)
+		r = apply_fallible(t, &p);
+	if (r == 0)
+		r = commit(t, &p);
+	if (r == 0 || r == -EIO) {
+		if (res)
+			*res = (struct tunecho_reload_result){
+			    .added = p.n_add,
+			    .removed = p.n_drop,
+			    .changed = p.n_change + p.n_renew,
+			    .unchanged = p.unchanged,
+			};
+		te_log(&t->log, r ? TUNECHO_LOG_ERR : TUNECHO_LOG_NOTICE,
+		       "%s: %zu added, %zu removed, %zu changed, %zu unchanged",
+		       r ? "reloaded in part" : "reloaded", p.n_add, p.n_drop,
+		       p.n_change + p.n_renew, p.unchanged);
+	}
+	plan_free(&p);
+	return r;
+}

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Watching the network under the responder: an rtnetlink socket subscribed
+ * to link and address notifications, on the same loop.
+ *
+ * A deletion of one of our devices is acted on at once: it leaves the loop
+ * (one log line) and, with `recreate`, comes back after a back-off. Other
+ * news about our devices (set down, an address of ours removed) is checked
+ * against a fresh dump a moment later, because the kernel reports a
+ * deletion as "down", then "addresses gone", then "deleted": acting on the
+ * first would log and restore what is about to vanish. The same check, at
+ * once, follows an overflow of the socket (ENOBUFS), so a lost
+ * notification costs a dump, never a wrong picture of the interfaces.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "responder.h"
+
+/* The notification socket's receive buffer: room for a burst of news
+ * (every link message is about 1 KiB) before it overflows. */
+#define TE_WATCH_RCVBUF (1 << 20)
+/* How long news settles before the check looks (see above). */
+#define TE_WATCH_SETTLE_MS 50
+/* Re-creation: first try after this, doubling after each failure... */
+#define TE_RETRY_FIRST_MS 100
+/* ...up to this; a device that then lives this long starts over. */
+#define TE_RETRY_MAX_MS 30000
+/* Notification reads per wake-up, so a storm cannot hold the loop. */
+#define TE_WATCH_BUDGET 64
+
+struct te_watcher {
+	struct tunecho *t;
+	struct mnl_socket *sock;
+	struct event *ev;
+	struct event *check; /* the settled look (reconcile) */
+	char buf[32768];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Our interface with device @ifindex that is serving, or NULL. */
+static struct te_iface *serving(const struct tunecho *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		if (t->ifaces[i]->ifindex == ifindex && t->ifaces[i]->fd >= 0)
+			return t->ifaces[i];
+	return NULL;
+}
+
+static bool is_our_address(const struct te_iface *ifc, const struct te_addr_info *a)
+{
+	for (size_t i = 0; i < ifc->n_addrs; i++) {
+		const struct te_prefix *p = &ifc->addrs[i].local;
+
+		if (p->family == a->family &&
+		    !memcmp(p->addr.bytes, a->local, te_addr_len(p->family)))
+			return true;
+	}
+	return false;
+}
+
+static void schedule_check(struct te_watcher *w, unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	if (ms == 0 || !evtimer_pending(w->check, NULL))
+		evtimer_add(w->check, &tv);
+}
+
+/* ---- re-creation ---- */
+
+static unsigned next_backoff(unsigned ms)
+{
+	return ms * 2 > TE_RETRY_MAX_MS ? TE_RETRY_MAX_MS : ms * 2;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct te_iface *ifc = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (ifc->fd >= 0)
+		return;
+	if (te_iface_reopen(ifc) == 0) {
+		ifc->recreated_ms = now_ms();
+		te_iface_log_serving(ifc, "recreated, serving again");
+		return;
+	}
+	ifc->backoff_ms =
+	    ifc->backoff_ms * 2 > TE_RETRY_MAX_MS ? TE_RETRY_MAX_MS : ifc->backoff_ms * 2;
+	te_log(&ifc->t->log, TUNECHO_LOG_WARNING, "%s: could not recreate it; next try in %u ms",
+	       ifc->name, ifc->backoff_ms);
+	tv = (struct timeval){.tv_sec = ifc->backoff_ms / 1000,
+			      .tv_usec = (ifc->backoff_ms % 1000) * 1000};
+	evtimer_add(ifc->retry, &tv);
+}
+
+void te_iface_lost(struct te_iface *ifc, const char *why)
+{
+	struct tunecho *t = ifc->t;
+	struct timeval tv;
+
+	if (ifc->fd < 0)
+		return;
+	if (ifc->ev)
+		event_free(ifc->ev);
+	ifc->ev = NULL;
+	close(ifc->fd);
+	ifc->fd = -1;
+	/* Addresses and routes went with the device. */
+	ifc->n_addrs = ifc->n_routes = 0;
+	if (!ifc->cfg.watch.recreate) {
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s; no longer serving it", ifc->name,
+		       why);
+		return;
+	}
+	/* Lost again soon after coming back: someone insists, wait longer. */
+	if (!ifc->backoff_ms || now_ms() - ifc->recreated_ms > TE_RETRY_MAX_MS)
+		ifc->backoff_ms = TE_RETRY_FIRST_MS;
+	else
+		ifc->backoff_ms = next_backoff(ifc->backoff_ms);
+	if (!ifc->retry)
+		ifc->retry = evtimer_new(t->base, on_retry, ifc);
+	tv = (struct timeval){.tv_sec = ifc->backoff_ms / 1000,
+			      .tv_usec = (ifc->backoff_ms % 1000) * 1000};
+	if (!ifc->retry || evtimer_add(ifc->retry, &tv)) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "%s: %s; out of memory to recreate it", ifc->name,
+		       why);
+		return;
+	}
+	te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s; no longer serving it; recreating it in %u ms",
+	       ifc->name, why, ifc->backoff_ms);
+}
+
+void te_watch_forget(struct te_iface *ifc)
+{
+	if (ifc->retry)
+		event_free(ifc->retry);
+	ifc->retry = NULL;
+}
+
+/* ---- the settled look: a dump of links and addresses against ours ---- */
+
+struct look {
+	struct tunecho *t;
+	bool *present; /* per interface (index in t->ifaces) */
+	bool *up;
+	bool *seen;    /* per address we added, interface after interface */
+	size_t *first; /* per interface: its first entry in seen */
+};
+
+static int position(const struct tunecho *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		if (t->ifaces[i]->ifindex == ifindex && t->ifaces[i]->fd >= 0)
+			return (int)i;
+	return -1;
+}
+
+static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
+{
+	struct look *l = arg;
+	struct te_link_info link;
+	int i;
+
+	if (!te_nl_parse_link(nlh, &link) || (i = position(l->t, link.ifindex)) < 0)
+		return;
+	l->present[i] = true;
+	l->up[i] = link.flags & IFF_UP;
+}
+
+static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
+{
+	struct look *l = arg;
+	struct te_addr_info a;
+	const struct te_iface *ifc;
+	int i;
+
+	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->t, a.ifindex)) < 0)
+		return;
+	ifc = l->t->ifaces[i];
+	for (size_t k = 0; k < ifc->n_addrs; k++) {
+		const struct te_prefix *p = &ifc->addrs[k].local;
+
+		if (p->family == a.family && !memcmp(p->addr.bytes, a.local, te_addr_len(a.family)))
+			l->seen[l->first[i] + k] = true;
+	}
+}
+
+/* Told about each refused restoring request (all are logged). */
+struct restoring {
+	struct tunecho *t;
+	struct te_iface **who; /* per queued request */
+	const char **what;
+};
+
+static void on_restore_refused(void *arg, size_t index, int err, const char *msg)
+{
+	struct restoring *r = arg;
+
+	te_log(&r->t->log, TUNECHO_LOG_WARNING, "%s: %s failed: %s%s%s%s", r->who[index]->name,
+	       r->what[index], strerror(-err), *msg ? " (kernel: " : "", msg, *msg ? ")" : "");
+}
+
+/*
+ * Say what changed under each interface, and with `restore`, undo it:
+ * up again, the missing addresses again, and every route of ours again
+ * (the kernel flushes IPv4 routes with the link or the last address).
+ */
+static void act(struct look *l)
+{
+	struct tunecho *t = l->t;
+	size_t total = 0;
+	struct restoring r = {.t = t};
+	char text[TE_ADDRESS_STRLEN], unused[TE_NL_MSGLEN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		total += 1 + t->ifaces[i]->n_addrs + t->ifaces[i]->n_routes;
+	r.who = calloc(total ? total : 1, sizeof(*r.who));
+	r.what = calloc(total ? total : 1, sizeof(*r.what));
+	if (!r.who || !r.what) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
+		goto out;
+	}
+	te_nl_batch_begin(t->nl);
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		struct te_iface *ifc = t->ifaces[i];
+		bool restore = ifc->cfg.watch.restore, changed = false;
+		size_t kept = 0;
+
+		if (ifc->fd < 0)
+			continue;
+		if (!l->present[i]) {
+			te_iface_lost(ifc, "the device was deleted");
+			continue;
+		}
+		if (!l->up[i] && !ifc->down_logged) {
+			te_log(&t->log, TUNECHO_LOG_WARNING, "%s: set down by someone else%s",
+			       ifc->name, restore ? "; setting it up again" : "");
+			ifc->down_logged = !restore;
+		}
+		if (l->up[i])
+			ifc->down_logged = false;
+		if (!l->up[i] && restore) {
+			r.who[n] = ifc;
+			r.what[n++] = "setting the link up";
+			te_nl_link_set(t->nl, ifc->ifindex, &(struct te_link_settings){.up = true},
+				       unused);
+			changed = true;
+		}
+		for (size_t k = 0; k < ifc->n_addrs; k++) {
+			if (l->seen[l->first[i] + k]) {
+				ifc->addrs[kept++] = ifc->addrs[k];
+				continue;
+			}
+			te_address_format(&ifc->addrs[k], text, sizeof(text));
+			te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
+			       ifc->name, text, restore ? "; adding it again" : "");
+			if (!restore)
+				continue; /* no longer ours to remove */
+			ifc->addrs[kept++] = ifc->addrs[k];
+			r.who[n] = ifc;
+			r.what[n++] = "adding an address again";
+			te_nl_addr(t->nl, TE_NL_REPLACE, ifc->ifindex, &ifc->addrs[k], unused);
+			changed = true;
+		}
+		ifc->n_addrs = kept;
+		for (size_t k = 0; changed && k < ifc->n_routes; k++) {
+			r.who[n] = ifc;
+			r.what[n++] = "adding a route again";
+			te_nl_route(t->nl, TE_NL_REPLACE, ifc->ifindex, &ifc->routes[k], unused);
+		}
+	}
+	if (te_nl_batch_end(t->nl, on_restore_refused, &r) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while restoring");
+out:
+	free(r.who);
+	free(r.what);
+}
+
+static void on_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct te_watcher *w = arg;
+	struct tunecho *t = w->t;
+	struct look l = {.t = t};
+	size_t n = t->n_ifaces, total = 0;
+	int r;
+
+	(void)fd;
+	(void)what;
+	l.present = calloc(n ? n : 1, sizeof(*l.present));
+	l.up = calloc(n ? n : 1, sizeof(*l.up));
+	l.first = calloc(n ? n : 1, sizeof(*l.first));
+	for (size_t i = 0; l.first && i < n; i++) {
+		l.first[i] = total;
+		total += t->ifaces[i]->n_addrs;
+	}
+	l.seen = calloc(total ? total : 1, sizeof(*l.seen));
+	if (!l.present || !l.up || !l.first || !l.seen) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
+		goto out;
+	}
+	r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
+	if (r == 0)
+		r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
+	if (r < 0) {
+		te_log(&t->log, TUNECHO_LOG_WARNING,
+		       "re-reading links and addresses failed: %s; trying again in a second",
+		       strerror(-r));
+		schedule_check(w, 1000);
+		goto out;
+	}
+	act(&l);
+out:
+	free(l.present);
+	free(l.up);
+	free(l.first);
+	free(l.seen);
+}
+
+/* ---- notifications ---- */
+
+/* Handle one notification; true if it calls for the settled look. */
+static bool on_news(struct tunecho *t, const struct nlmsghdr *nlh)
+{
+	struct te_link_info link;
+	struct te_addr_info addr;
+	struct te_iface *ifc;
+
+	if (te_nl_parse_link(nlh, &link)) {
+		ifc = serving(t, link.ifindex);
+		if (ifc && nlh->nlmsg_type == RTM_DELLINK)
+			te_iface_lost(ifc, "the device was deleted");
+		return ifc && nlh->nlmsg_type == RTM_NEWLINK && !(link.flags & IFF_UP);
+	}
+	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
+		ifc = serving(t, addr.ifindex);
+		return ifc && is_our_address(ifc, &addr);
+	}
+	return false;
+}
+
+static void on_notification(evutil_socket_t fd, short what, void *arg)
+{
+	struct te_watcher *w = arg;
+	bool look = false;
+
+	(void)what;
+	for (int reads = 0; reads < TE_WATCH_BUDGET; reads++) {
+		ssize_t n = recv(fd, w->buf, sizeof(w->buf), 0);
+		int left = (int)n;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			te_log(&w->t->log, TUNECHO_LOG_WARNING,
+			       "rtnetlink monitor overflowed: re-reading links and addresses");
+			schedule_check(w, 0);
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (const struct nlmsghdr *nlh = (const void *)w->buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			look = on_news(w->t, nlh) || look;
+	}
+	if (look)
+		schedule_check(w, TE_WATCH_SETTLE_MS);
+}
+
+int te_watch_start(struct tunecho *t)
+{
+	struct te_watcher *w = calloc(1, sizeof(*w));
+	int size = TE_WATCH_RCVBUF, r = -ENOMEM;
+
+	if (!w)
+		return -ENOMEM;
+	w->t = t;
+	w->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!w->sock ||
+	    mnl_socket_bind(w->sock, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* Past the system's rmem_max when allowed to (CAP_NET_ADMIN). */
+	if (setsockopt(mnl_socket_get_fd(w->sock), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+		       sizeof(size)) < 0)
+		setsockopt(mnl_socket_get_fd(w->sock), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	w->ev = event_new(t->base, mnl_socket_get_fd(w->sock), EV_READ | EV_PERSIST,
+			  on_notification, w);
+	w->check = evtimer_new(t->base, on_check, w);
+	if (!w->ev || !w->check || event_add(w->ev, NULL))
+		goto fail;
+	t->watcher = w;
+	return 0;
+
+fail:
+	t->watcher = w;
+	te_watch_stop(t);
+	return r;
+}
+
+void te_watch_stop(struct tunecho *t)
+{
+	struct te_watcher *w = t->watcher;
+
+	if (!w)
+		return;
+	if (w->ev)
+		event_free(w->ev);
+	if (w->check)
+		event_free(w->check);
+	if (w->sock)
+		mnl_socket_close(w->sock);
+	free(w);
+	t->watcher = NULL;
+}
