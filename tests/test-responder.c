@@ -94,6 +94,15 @@ static int run_while_out(struct event_base *base, const char *cmd, char *out, si
 	return st;
 }
 
+/* The index of interface @name in the responder, or -1. */
+static int te_iface_position(const struct tunecho *t, const char *name)
+{
+	for (size_t i = 0; i < tunecho_iface_count(t); i++)
+		if (!strcmp(tunecho_iface_name(t, i), name))
+			return (int)i;
+	return -1;
+}
+
 /* One UDP datagram to port 9 (discard) of @ip4. */
 static void send_udp(const char *ip4)
 {
@@ -599,6 +608,218 @@ START_TEST(netlink_refusal_after_dropping_privileges)
 }
 END_TEST
 
+/* Run @base for @ms milliseconds. */
+static void run_for(struct event_base *base, long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* Run @base until `sh -c CMD` succeeds (polled), at most @ms; whether it did. */
+static bool run_until(struct event_base *base, const char *cmd, long ms)
+{
+	for (long waited = 0; waited < ms; waited += 20) {
+		if (te_sh("{ %s; } >/dev/null 2>&1", cmd) == 0)
+			return true;
+		run_for(base, 20);
+	}
+	return false;
+}
+
+START_TEST(reload_applies_the_difference_in_place)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				      "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"
+				      "route = 198.18.128.0/24\n",
+				      &log);
+	struct tunecho_config *next = config("[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"
+					     "address = 2001:db8:2::1/64\nroute = 198.18.129.0/24\n"
+					     "mtu = 1400\n"
+					     "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+					     "[te3]\naddress = 198.18.0.13 peer 198.18.0.14\n");
+	struct tunecho_reload_result res = {0};
+	unsigned te0 = if_nametoindex("te0"), te2 = if_nametoindex("te2");
+	struct tunecho_stats st;
+	char out[4096];
+
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 2 -i 0.05 -w 5 198.18.0.2 >/dev/null"),
+			 0);
+	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
+	ck_assert_uint_eq(res.added, 1);
+	ck_assert_uint_eq(res.removed, 1);
+	ck_assert_uint_eq(res.changed, 1);
+	ck_assert_uint_eq(res.unchanged, 1);
+	ck_assert_ptr_nonnull(
+	    strstr(log.text, "reloaded: 1 added, 1 removed, 1 changed, 1 unchanged"));
+	/* The same devices: updated, not made anew; te0 not touched at all. */
+	ck_assert_uint_eq(if_nametoindex("te0"), te0);
+	ck_assert_uint_eq(if_nametoindex("te2"), te2);
+	ck_assert_uint_eq(if_nametoindex("te1"), 0);
+	ck_assert_uint_ne(if_nametoindex("te3"), 0);
+	ck_assert_int_eq(tunecho_stats(t, (size_t)te_iface_position(t, "te0"), &st), 0);
+	ck_assert_uint_eq(st.replies, 2); /* its counters go on */
+	te_sh_out(out, sizeof(out), "ip addr show dev te2; ip route show dev te2");
+	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "2001:db8:2::1/64") &&
+			  strstr(out, "198.18.129.0/24") && !strstr(out, "198.18.128.0/24"),
+		      "te2:\n%s", out);
+	ck_assert_int_eq(run_while(&base, 1,
+				   "ping -n -q -c 1 -w 5 198.18.0.14 >/dev/null && "
+				   "ping -n -q -c 1 -w 5 198.18.129.7 >/dev/null && "
+				   "ping -n -q -c 1 -w 5 2001:db8:2::9 >/dev/null"),
+			 0);
+	/* The same configuration again: nothing to do. */
+	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
+	ck_assert_uint_eq(res.unchanged, 3);
+	ck_assert_uint_eq(res.added + res.removed + res.changed, 0);
+	tunecho_free(t);
+	ck_assert_int_ne(te_sh("ip -o link | grep -q ' te[0-9]'"), 0);
+	tunecho_config_free(next);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(reload_refused_by_the_kernel_changes_nothing)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n",
+				      &log);
+	/* te2 and te1's new address would go in, then te1's route is refused:
+	 * someone else's route to that prefix is there already. */
+	struct tunecho_config *next = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					     "address = 198.18.1.1/24\nmtu = 1300\n"
+					     "route = 198.18.130.0/24\n"
+					     "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+	struct tunecho_reload_result res = {99, 99, 99, 99};
+	char out[4096];
+
+	ck_assert_int_eq(te_sh("ip route add blackhole 198.18.130.0/24"), 0);
+	ck_assert_int_eq(tunecho_reload(t, next, &res), -EEXIST);
+	ck_assert_uint_eq(res.added, 99); /* untouched on failure */
+	ck_assert_msg(strstr(log.text, "te1: adding route 198.18.130.0/24 failed: File exists"),
+		      "log:\n%s", log.text);
+	ck_assert_uint_eq(tunecho_iface_count(t), 2);
+	ck_assert_uint_eq(if_nametoindex("te2"), 0);
+	te_sh_out(out, sizeof(out), "ip addr show dev te1");
+	ck_assert_msg(!strstr(out, "198.18.1.1") && strstr(out, "mtu 1500"), "te1:\n%s", out);
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.0.6 >/dev/null"), 0);
+	tunecho_free(t);
+	tunecho_config_free(next);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(a_deleted_device_is_recreated_with_its_settings)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "route = 198.18.128.0/24\nrecreate = yes\n",
+				      &log);
+
+	ck_assert_int_eq(te_sh("ip link del te0"), 0);
+	ck_assert(run_until(base, "ip route show dev te0 | grep -q 198.18.128.0/24", 3000));
+	ck_assert_msg(strstr(log.text, "warning: te0: the device was deleted; no longer serving "
+				       "it; recreating it in 100 ms\n") &&
+			  strstr(log.text, "notice: te0: recreated, serving again (created)"),
+		      "log:\n%s", log.text);
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.128.9 >/dev/null"), 0);
+	/* Deleted again at once: someone insists, so it waits longer. */
+	ck_assert_int_eq(te_sh("ip link del te0"), 0);
+	run_for(base, 50);
+	ck_assert_ptr_nonnull(strstr(log.text, "recreating it in 200 ms\n"));
+	ck_assert(run_until(base, "ip link show te0 >/dev/null 2>&1", 3000));
+	tunecho_free(t);
+	ck_assert_uint_eq(if_nametoindex("te0"), 0);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(restore_undoes_changes_and_without_it_they_are_only_said)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "address = 2001:db8:1::1/64\nroute = 198.18.128.0/24\n"
+				      "restore = yes\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n",
+				      &log);
+
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.1 peer 198.18.0.2 dev te0"), 0);
+	ck_assert(run_until(base, "ip -4 addr show dev te0 | grep -q 198.18.0.1", 2000));
+	/* The last IPv4 address took the IPv4 route with it: back too. */
+	ck_assert(run_until(base, "ip route show dev te0 | grep -q 198.18.128.0/24", 2000));
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	ck_assert(run_until(base, "ip link show te0 | grep -q ',UP'", 2000));
+	ck_assert(run_until(base, "ip -6 addr show dev te0 | grep -q 2001:db8:1::1", 2000));
+	ck_assert_int_eq(run_while(&base, 1,
+				   "ping -n -q -c 1 -w 5 198.18.128.3 >/dev/null && "
+				   "ping -n -q -c 1 -w 5 2001:db8:1::2 >/dev/null"),
+			 0);
+	ck_assert_msg(strstr(log.text, "warning: te0: address 198.18.0.1 peer 198.18.0.2/32 was "
+				       "removed; adding it again\n") &&
+			  strstr(log.text, "warning: te0: set down by someone else; setting it up "
+					   "again\n"),
+		      "log:\n%s", log.text);
+
+	/* te1 has no restore: said once, left as it is, not removed at the end. */
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.5 peer 198.18.0.6 dev te1"), 0);
+	ck_assert_int_eq(te_sh("ip link set te1 down"), 0);
+	run_for(base, 300);
+	ck_assert_int_ne(te_sh("ip addr show dev te1 | grep -q 198.18.0.5"), 0);
+	ck_assert_int_ne(te_sh("ip link show te1 | grep -q ',UP'"), 0);
+	ck_assert_ptr_nonnull(strstr(log.text, "warning: te1: address 198.18.0.5 peer "
+					       "198.18.0.6/32 was removed\n"));
+	ck_assert_ptr_nonnull(strstr(log.text, "warning: te1: set down by someone else\n"));
+	ck_assert_int_eq(te_sh("ip link set te1 mtu 1400"), 0); /* news, still down */
+	run_for(base, 200);
+	ck_assert_ptr_null(strstr(strstr(log.text, "te1: set down") + 1, "te1: set down"));
+	log.len = 0;
+	log.text[0] = '\0';
+	tunecho_free(t);
+	ck_assert_msg(!strstr(log.text, "warning"), "log:\n%s", log.text);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(an_overflowing_monitor_reads_everything_again)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "restore = yes\n",
+				      &log);
+
+	/* While the loop sleeps: thousands of notifications about a device
+	 * that is not ours fill the monitor's buffer, then our address goes,
+	 * its notification lost to the overflow. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name other && ip link set other up && "
+			       "for i in $(seq 0 99); do for j in $(seq 1 100); do "
+			       "echo \"addr add 198.19.$i.$j/32 dev other\"; done; done "
+			       "| ip -batch - && ip link del other"),
+			 0);
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.1 peer 198.18.0.2 dev te0"), 0);
+	ck_assert(run_until(base, "ip addr show dev te0 | grep -q 198.18.0.1", 3000));
+	ck_assert_msg(strstr(log.text, "warning: rtnetlink monitor overflowed: re-reading links "
+				       "and addresses\n"),
+		      "log:\n%s", log.text);
+	tunecho_free(t);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(arguments_are_checked)
 {
 	struct event_base *base = event_base_new();
@@ -611,6 +832,8 @@ START_TEST(arguments_are_checked)
 	ck_assert_int_eq(tunecho_add_config(t, NULL), -EINVAL);
 	ck_assert_uint_eq(tunecho_iface_count(NULL), 0);
 	ck_assert_int_eq(tunecho_stats(t, 0, NULL), -ERANGE);
+	ck_assert_int_eq(tunecho_reload(t, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(tunecho_reload(NULL, NULL, NULL), -EINVAL);
 	tunecho_free(t);
 	event_base_free(base);
 }
@@ -635,6 +858,11 @@ int main(void)
 	tcase_add_test(tc, write_failures_are_counted_and_the_loop_goes_on);
 	tcase_add_test(tc, device_deleted_under_a_flood);
 	tcase_add_test(tc, netlink_refusal_after_dropping_privileges);
+	tcase_add_test(tc, reload_applies_the_difference_in_place);
+	tcase_add_test(tc, reload_refused_by_the_kernel_changes_nothing);
+	tcase_add_test(tc, a_deleted_device_is_recreated_with_its_settings);
+	tcase_add_test(tc, restore_undoes_changes_and_without_it_they_are_only_said);
+	tcase_add_test(tc, an_overflowing_monitor_reads_everything_again);
 	tcase_add_test(tc, arguments_are_checked);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
