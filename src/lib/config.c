@@ -458,10 +458,10 @@ static bool once(struct parser *ps, enum once_key key, const char *name)
 static bool set_watch_key(struct parser *ps, const char *name, const char *value,
 			  struct te_watch *w)
 {
-	bool recreate = !strcmp(name, "recreate");
+	bool recreate = !strcmp(name, "recreate"), restore = !strcmp(name, "restore");
 	bool v;
 
-	if (!recreate && strcmp(name, "restore"))
+	if (!recreate && !restore)
 		return false;
 	if (!once(ps, recreate ? KEY_RECREATE : KEY_RESTORE, name))
 		return true;

@@ -345,11 +345,14 @@ static bool on_news(struct tunecho *t, const struct nlmsghdr *nlh)
 	struct te_addr_info addr;
 	struct te_iface *ifc;
 
+	/* Most news is of links going up and addresses coming: not looked up. */
 	if (te_nl_parse_link(nlh, &link)) {
+		if (nlh->nlmsg_type == RTM_NEWLINK && (link.flags & IFF_UP))
+			return false;
 		ifc = serving(t, link.ifindex);
 		if (ifc && nlh->nlmsg_type == RTM_DELLINK)
 			te_iface_lost(ifc, "the device was deleted");
-		return ifc && nlh->nlmsg_type == RTM_NEWLINK && !(link.flags & IFF_UP);
+		return ifc && nlh->nlmsg_type == RTM_NEWLINK;
 	}
 	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
 		ifc = serving(t, addr.ifindex);
