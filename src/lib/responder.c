@@ -151,9 +151,20 @@ void te_on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_iface *ifc = arg;
 
+	int done;
+
 	(void)fd;
 	(void)what;
-	if (drain(ifc, TE_BUDGET) > 0 && ifc->t->busy_poll_ns && ifc->fd >= 0)
+	done = drain(ifc, TE_BUDGET);
+	if (ifc->fd < 0)
+		return;
+	if (done == TE_BUDGET) {
+		/* Edge-triggered: nobody will say the rest is there. Come back
+		 * after the other ready interfaces had their turn. */
+		event_active(ifc->ev, EV_READ, 0);
+		return;
+	}
+	if (done > 0 && ifc->t->busy_poll_ns)
 		busy_poll(ifc);
 }
 
