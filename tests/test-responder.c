@@ -673,6 +673,18 @@ START_TEST(reload_applies_the_difference_in_place)
 				   "ping -n -q -c 1 -w 5 198.18.129.7 >/dev/null && "
 				   "ping -n -q -c 1 -w 5 2001:db8:2::9 >/dev/null"),
 			 0);
+	/* Same addresses, other prefix or peer: the old entry makes way. */
+	tunecho_config_free(next);
+	next = config("[te2]\naddress = 198.18.0.9 peer 198.18.0.11\n"
+		      "address = 2001:db8:2::1/56\nroute = 198.18.129.0/24\nmtu = 1400\n"
+		      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+		      "[te3]\naddress = 198.18.0.13 peer 198.18.0.14\n");
+	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
+	ck_assert_uint_eq(res.changed, 1);
+	te_sh_out(out, sizeof(out), "ip addr show dev te2");
+	ck_assert_msg(strstr(out, "2001:db8:2::1/56") && !strstr(out, "/64") &&
+			  strstr(out, "peer 198.18.0.11/32") && !strstr(out, "0.10"),
+		      "te2:\n%s", out);
 	/* The same configuration again: nothing to do. */
 	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
 	ck_assert_uint_eq(res.unchanged, 3);
@@ -695,7 +707,7 @@ START_TEST(reload_refused_by_the_kernel_changes_nothing)
 	/* te2 and te1's new address would go in, then te1's route is refused:
 	 * someone else's route to that prefix is there already. */
 	struct tunecho_config *next = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
-					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.7\n"
 					     "address = 198.18.1.1/24\nmtu = 1300\n"
 					     "route = 198.18.130.0/24\n"
 					     "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
@@ -710,7 +722,9 @@ START_TEST(reload_refused_by_the_kernel_changes_nothing)
 	ck_assert_uint_eq(tunecho_iface_count(t), 2);
 	ck_assert_uint_eq(if_nametoindex("te2"), 0);
 	te_sh_out(out, sizeof(out), "ip addr show dev te1");
-	ck_assert_msg(!strstr(out, "198.18.1.1") && strstr(out, "mtu 1500"), "te1:\n%s", out);
+	ck_assert_msg(!strstr(out, "198.18.1.1") && strstr(out, "mtu 1500") &&
+			  strstr(out, "198.18.0.5 peer 198.18.0.6/32") && !strstr(out, "0.7"),
+		      "te1:\n%s", out);
 	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.0.6 >/dev/null"), 0);
 	tunecho_free(t);
 	tunecho_config_free(next);

@@ -68,6 +68,10 @@ struct change {
 	struct te_iface *ifc;
 	struct te_iface_config next;  /* the new settings (a copy) */
 	struct te_iface_config delta; /* new addresses and routes, new MTU... */
+	/* Addresses of ours whose local address a new one takes with another
+	 * prefix or peer: the kernel wants them gone first (IPv6 keeps one
+	 * entry per address). */
+	struct te_iface_config displaced;
 	size_t had_addrs, had_routes; /* recorded before: to undo what follows */
 };
 
@@ -83,6 +87,29 @@ struct plan {
 	size_t n_renew;
 	size_t unchanged;
 };
+
+static bool same_local(const struct te_address *a, const struct te_address *b)
+{
+	return a->local.family == b->local.family &&
+	       !memcmp(a->local.addr.bytes, b->local.addr.bytes, te_addr_len(a->local.family));
+}
+
+/* The recorded addresses of @ifc that the delta's new ones displace. */
+static int find_displaced(const struct te_iface *ifc, const struct te_iface_config *d,
+			  struct te_iface_config *out)
+{
+	*out = (struct te_iface_config){0};
+	out->addrs = calloc(ifc->n_addrs ? ifc->n_addrs : 1, sizeof(*out->addrs));
+	if (!out->addrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < ifc->n_addrs; i++)
+		for (size_t k = 0; k < d->n_addrs; k++)
+			if (same_local(&ifc->addrs[i], &d->addrs[k])) {
+				out->addrs[out->n_addrs++] = ifc->addrs[i];
+				break;
+			}
+	return 0;
+}
 
 /* The delta of @next over @ifc's settings; its arrays are its own. */
 static int make_delta(const struct te_iface *ifc, const struct te_iface_config *next,
@@ -112,6 +139,7 @@ static void plan_free(struct plan *p)
 	for (size_t i = 0; p->change && i < p->n_change; i++) {
 		te_iface_config_clear(&p->change[i].next);
 		te_iface_config_clear(&p->change[i].delta);
+		te_iface_config_clear(&p->change[i].displaced);
 	}
 	free(p->add);
 	free(p->added);
@@ -151,7 +179,8 @@ static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct
 		}
 		c = &p->change[p->n_change++];
 		c->ifc = t->ifaces[at];
-		if (te_iface_config_copy(&c->next, ic) || make_delta(c->ifc, ic, &c->delta))
+		if (te_iface_config_copy(&c->next, ic) || make_delta(c->ifc, ic, &c->delta) ||
+		    find_displaced(c->ifc, &c->delta, &c->displaced))
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->n_ifaces; i++) {
@@ -178,6 +207,19 @@ static bool added_now(const struct te_iface *ifc, const struct te_address *a,
 			return a ? (size_t)(a - ifc->addrs) >= c->had_addrs
 				 : (size_t)(r - ifc->routes) >= c->had_routes;
 	}
+	return false;
+}
+
+/* The recorded addresses that new ones displace. */
+static bool displaced(const struct te_iface *ifc, const struct te_address *a,
+		      const struct te_prefix *r, void *arg)
+{
+	const struct plan *p = arg;
+
+	(void)r;
+	for (size_t i = 0; a && i < p->n_change; i++)
+		if (p->change[i].ifc == ifc)
+			return has_address(&p->change[i].displaced, a);
 	return false;
 }
 
@@ -218,6 +260,26 @@ static void undo_links(struct tunecho *t, struct plan *p, struct te_iface **ifcs
 	free(back);
 }
 
+/* Add the displaced addresses again after a failed reload. */
+static void put_back(struct tunecho *t, struct plan *p, struct te_iface **ifcs,
+		     const struct te_iface_config **olds)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_change; i++) {
+		struct change *c = &p->change[i];
+
+		if (c->ifc->fd < 0 || !c->displaced.n_addrs ||
+		    te_iface_reserve(c->ifc, c->ifc->n_addrs + c->displaced.n_addrs,
+				     c->ifc->n_routes))
+			continue;
+		ifcs[n] = c->ifc;
+		olds[n++] = &c->displaced;
+	}
+	if (n)
+		te_ifaces_configure(t, ifcs, olds, n, false);
+}
+
 /*
  * Everything that can fail: new interfaces, then the in-place changes.
  * On failure, what this did is undone and -errno returned.
@@ -236,13 +298,18 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 		p->n_add = 0;
 		goto out;
 	}
+	for (size_t i = 0; i < p->n_change; i++)
+		if (p->change[i].ifc->fd >= 0) /* lost: re-created with the new settings */
+			ifcs[n++] = p->change[i].ifc;
+	te_ifaces_remove_added(t, ifcs, n, displaced, p);
+	n = 0;
 	for (size_t i = 0; i < p->n_change && r == 0; i++) {
 		struct change *c = &p->change[i];
 
 		c->had_addrs = c->ifc->n_addrs;
 		c->had_routes = c->ifc->n_routes;
 		if (c->ifc->fd < 0)
-			continue; /* lost: its re-creation will use the new settings */
+			continue;
 		r = te_iface_reserve(c->ifc, c->ifc->n_addrs + c->delta.n_addrs,
 				     c->ifc->n_routes + c->delta.n_routes);
 		ifcs[n] = c->ifc;
@@ -253,6 +320,7 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 	if (r) {
 		te_ifaces_remove_added(t, ifcs, n, added_now, p);
 		undo_links(t, p, ifcs);
+		put_back(t, p, ifcs, deltas);
 		te_ifaces_stop(t, p->added, p->n_add, false);
 		p->n_add = 0;
 	}
