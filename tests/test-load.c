@@ -9,6 +9,7 @@
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <poll.h>
@@ -775,6 +776,64 @@ START_TEST(targets_from_a_config)
 }
 END_TEST
 
+/*
+ * IPv6 requests to a config's targets leave from the config's own address,
+ * even where the kernel would choose another (here: the config's address
+ * is deprecated, which source selection avoids).
+ */
+START_TEST(ipv6_requests_leave_from_the_config_s_address)
+{
+	struct result *res = malloc(sizeof(*res));
+	const char *conf = write_conf("[tl6]\naddress = 2001:db8:7::1/64\n");
+	const char *args[] = {"--json",	    "-n",  "1",	 "--timeout", "100",
+			      "--max-loss", "100", "-c", conf,	      NULL};
+	struct pollfd pfd;
+	uint8_t src[16], want[16];
+	int pipefd[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct ifreq ifr = {.ifr_flags = IFF_TUN | IFF_NO_PI};
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		uint8_t b[2048];
+		ssize_t n;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		strcpy(ifr.ifr_name, "tl6");
+		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
+			_exit(1);
+		if (write(pipefd[1], "", 1) != 1)
+			_exit(1);
+		/* The first echo request's source; the kernel's own chatter
+		 * (router solicitations, MLD) is skipped. */
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (n >= 48 && b[0] >> 4 == 6 && b[6] == 58 && b[40] == 128)
+				_exit(write(pipefd[1], b + 8, 16) == 16 ? 0 : 1);
+		_exit(1);
+	}
+	pfd = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_eq(read(pipefd[0], src, 1), 1);
+	ck_assert_int_eq(te_sh("ip link set tl6 up && "
+			       "ip addr add 2001:db8:7::1/64 dev tl6 nodad preferred_lft 0 && "
+			       "ip addr add 2001:db8:7::5/64 dev tl6 nodad"),
+			 0);
+	run_load(res, args);
+	ck_assert_msg(res->status == 0, "exit %d\n%s%s", res->status, res->out, res->err);
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_eq(read(pipefd[0], src, sizeof(src)), (ssize_t)sizeof(src));
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:7::1", want), 1);
+	ck_assert_msg(!memcmp(src, want, sizeof(want)), "the request left from another address");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(conf);
+	free(res);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
 	struct result *res = malloc(sizeof(*res));
@@ -950,6 +1009,7 @@ int main(void)
 	tcase_add_test(tc, duplicates_are_counted_and_do_not_fail);
 	tcase_add_test(tc, late_replies_are_late_not_received);
 	tcase_add_test(tc, targets_from_a_config);
+	tcase_add_test(tc, ipv6_requests_leave_from_the_config_s_address);
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, without_cap_net_raw_one_line_says_what_to_do);

@@ -131,6 +131,17 @@ struct target {
 	uint64_t *hist;
 	bool queued;
 	int warned_errno;
+	/* IPv6: our end, when a config says it. Sent as IPV6_PKTINFO, it
+	 * spares the kernel choosing a source address per request, a walk over
+	 * every address of every interface (thousands with a big config). */
+	bool has_src;
+	struct in6_addr src;
+};
+
+/* Room for one IPV6_PKTINFO control message. */
+union tx_ctl {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
 struct options {
@@ -164,6 +175,7 @@ struct fam {
 	struct iovec *txv;
 	uint8_t *txbuf;
 	struct tx_meta *txmeta;
+	union tx_ctl *txctl;
 	/* replies */
 	struct mmsghdr *rxm;
 	struct iovec *rxv;
@@ -434,6 +446,19 @@ static bool prepare(struct run *r, struct fam *f, struct target *t, unsigned i, 
 	    .msg_iov = &f->txv[i],
 	    .msg_iovlen = 1,
 	};
+	if (t->has_src) {
+		struct msghdr *m = &f->txm[i].msg_hdr;
+		struct cmsghdr *c;
+
+		m->msg_control = f->txctl[i].buf;
+		m->msg_controllen = sizeof(f->txctl[i].buf);
+		c = CMSG_FIRSTHDR(m);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+		memcpy(CMSG_DATA(c), &(struct in6_pktinfo){.ipi6_addr = t->src},
+		       sizeof(struct in6_pktinfo));
+	}
 	f->txmeta[i].target = (uint32_t)(t - r->targets);
 	f->txmeta[i].seq = seq;
 	f->txmeta[i].sent_ns = now;
@@ -846,7 +871,8 @@ static void usage_hint(void)
 }
 
 /* Append @bytes (4 or 16 of them) to the targets; -1 past MAX_TARGETS. */
-static int add_target(struct run *r, int family, const uint8_t *bytes)
+/* Add a target at @bytes; @src: our address towards it (IPv6), or NULL. */
+static int add_target(struct run *r, int family, const uint8_t *bytes, const uint8_t *src)
 {
 	struct target *t;
 
@@ -878,6 +904,9 @@ static int add_target(struct run *r, int family, const uint8_t *bytes)
 		t->addr.v6.sin6_family = AF_INET6;
 		memcpy(&t->addr.v6.sin6_addr, bytes, 16);
 		inet_ntop(AF_INET6, bytes, t->name, sizeof(t->name));
+		t->has_src = src != NULL;
+		if (src)
+			memcpy(&t->src, src, 16);
 	}
 	return 0;
 }
@@ -926,7 +955,8 @@ static bool network_or_broadcast(const struct te_prefix *p, const uint8_t *a)
  * Add up to @n hosts of prefix @p: those after @after (the interface's own
  * address, skipped) or, without it, from the start of the prefix.
  */
-static int add_hosts(struct run *r, const struct te_prefix *p, const uint8_t *after, uint64_t n)
+static int add_hosts(struct run *r, const struct te_prefix *p, const uint8_t *after, uint64_t n,
+		     const uint8_t *src)
 {
 	int host_bits = addr_bits(p->family) - p->len;
 	uint64_t size = host_bits >= 63 ? UINT64_MAX : 1ull << host_bits;
@@ -939,11 +969,20 @@ static int add_hosts(struct run *r, const struct te_prefix *p, const uint8_t *af
 		if (network_or_broadcast(p, a) ||
 		    (after && !memcmp(a, after, p->family == AF_INET ? 4 : 16)))
 			continue;
-		if (add_target(r, p->family, a) < 0)
+		if (add_target(r, p->family, a, src) < 0)
 			return -1;
 		n--;
 	}
 	return 0;
+}
+
+/* The first address of @ic in @family, or NULL. */
+static const uint8_t *own_address(const struct te_iface_config *ic, int family)
+{
+	for (size_t i = 0; i < ic->n_addrs; i++)
+		if (ic->addrs[i].local.family == family)
+			return ic->addrs[i].local.addr.bytes;
+	return NULL;
 }
 
 /* Every target a config implies: peers, hosts of on-link prefixes next to
@@ -966,7 +1005,8 @@ static int add_config_targets(struct run *r, const char *path)
 			int bits = addr_bits(a->local.family);
 
 			if (a->has_peer) {
-				if (add_target(r, a->peer.family, a->peer.addr.bytes) < 0)
+				if (add_target(r, a->peer.family, a->peer.addr.bytes,
+					       a->local.addr.bytes) < 0)
 					goto out;
 			} else if (a->local.len < bits) {
 				struct te_prefix net = a->local;
@@ -974,12 +1014,14 @@ static int add_config_targets(struct run *r, const char *path)
 				/* its network: the host bits cleared */
 				for (int b = net.len; b < bits; b++)
 					net.addr.bytes[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
-				if (add_hosts(r, &net, a->local.addr.bytes, r->opt.hosts) < 0)
+				if (add_hosts(r, &net, a->local.addr.bytes, r->opt.hosts,
+					      a->local.addr.bytes) < 0)
 					goto out;
 			}
 		}
 		for (size_t j = 0; j < ic->n_routes; j++)
-			if (add_hosts(r, &ic->routes[j], NULL, r->opt.hosts) < 0)
+			if (add_hosts(r, &ic->routes[j], NULL, r->opt.hosts,
+				      own_address(ic, ic->routes[j].family)) < 0)
 				goto out;
 	}
 	ret = 0;
@@ -1244,10 +1286,10 @@ static int collect_targets(struct run *r, int argc, char **argv)
 		uint8_t a[16];
 
 		if (inet_pton(AF_INET, argv[i], a) == 1) {
-			if (add_target(r, AF_INET, a) < 0)
+			if (add_target(r, AF_INET, a, NULL) < 0)
 				return -1;
 		} else if (inet_pton(AF_INET6, argv[i], a) == 1) {
-			if (add_target(r, AF_INET6, a) < 0)
+			if (add_target(r, AF_INET6, a, NULL) < 0)
 				return -1;
 		} else {
 			fprintf(stderr, PROG ": '%s' is not an IPv4 or IPv6 address\n", argv[i]);
@@ -1330,6 +1372,7 @@ static int setup_fam(struct run *r, int fam)
 	f->txv = calloc(f->batch, sizeof(*f->txv));
 	f->txbuf = calloc(f->batch, f->pkt_len);
 	f->txmeta = calloc(f->batch, sizeof(*f->txmeta));
+	f->txctl = calloc(f->batch, sizeof(*f->txctl));
 	f->rxm = calloc(f->batch, sizeof(*f->rxm));
 	f->rxv = calloc(f->batch, sizeof(*f->rxv));
 	f->rxbuf = calloc(f->batch, f->rx_len);
@@ -1338,8 +1381,9 @@ static int setup_fam(struct run *r, int fam)
 	f->qcap = n;
 	f->rd = event_new(r->base, f->fd, EV_READ | EV_PERSIST, on_readable, f);
 	f->wr = event_new(r->base, f->fd, EV_WRITE, on_writable, f);
-	if (!f->txm || !f->txv || !f->txbuf || !f->txmeta || !f->rxm || !f->rxv || !f->rxbuf ||
-	    !f->rxaddr || !f->queue || !f->rd || !f->wr || event_add(f->rd, NULL) < 0) {
+	if (!f->txm || !f->txv || !f->txbuf || !f->txmeta || !f->txctl || !f->rxm || !f->rxv ||
+	    !f->rxbuf || !f->rxaddr || !f->queue || !f->rd || !f->wr ||
+	    event_add(f->rd, NULL) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return -1;
 	}
@@ -1440,6 +1484,7 @@ static void teardown(struct run *r)
 		free(f->txv);
 		free(f->txbuf);
 		free(f->txmeta);
+		free(f->txctl);
 		free(f->rxm);
 		free(f->rxv);
 		free(f->rxbuf);
