@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -66,15 +67,12 @@ static const char *sample_conf(void)
 	return write_conf(text);
 }
 
-static const char *write_conf(const char *text)
+/* @text into @fd, with `seccomp = yes` added in the seccomp run. */
+static void write_conf_fd(int fd, const char *text)
 {
 	static const char key[] = "seccomp = yes\n";
 	const char *global = strstr(text, "[global]\n");
-	int fd;
 
-	snprintf(conf_path, sizeof(conf_path), "/tmp/tunecho-test-XXXXXX");
-	fd = mkstemp(conf_path);
-	ck_assert_int_ge(fd, 0);
 	if (seccomp_run() && global) {
 		size_t head = (size_t)(global - text) + strlen("[global]\n");
 
@@ -90,8 +88,35 @@ static const char *write_conf(const char *text)
 	}
 	/* Readable by the unprivileged user of without_privilege... too. */
 	ck_assert_int_eq(fchmod(fd, 0644), 0);
+}
+
+static const char *write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/tunecho-test-XXXXXX");
+	fd = mkstemp(conf_path);
+	ck_assert_int_ge(fd, 0);
+	write_conf_fd(fd, text);
 	close(fd);
 	return conf_path;
+}
+
+/*
+ * Replace the file at @path (the one a running daemon was given with -c)
+ * with @text, atomically: a reload reads either the old or the new text.
+ */
+static void rewrite_conf(const char *path, const char *text)
+{
+	char tmp[sizeof(conf_path) + 8];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	write_conf_fd(fd, text);
+	close(fd);
+	ck_assert_int_eq(rename(tmp, path), 0);
 }
 
 static void unlink_conf(void)
@@ -130,6 +155,8 @@ static void spawn(struct daemon *d, const char *const argv[])
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
+		/* A failed assertion ends the test: the daemon goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fds[1], STDERR_FILENO);
 		dup2(fds[1], STDOUT_FILENO);
 		execv(argv[0], (char *const *)argv);
@@ -209,6 +236,306 @@ static void proc_status(pid_t pid, const char *key, char *out, size_t size)
 	snprintf(cmd, sizeof(cmd),
 		 "awk -F'\\t' '$1 == \"%s:\" { $1 = \"\"; print }' /proc/%d/status", key, (int)pid);
 	te_sh_out(out, size, "%s | tr -s ' \\t' ' ' | sed 's/^ //; s/ $//'", cmd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reload, monitor: waiting on the log, background clients, CPU use    */
+/* ------------------------------------------------------------------ */
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* Occurrences of @needle in @hay. */
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Read the log until it holds @n times @needle; false after @ms without. */
+static bool wait_log_n(struct daemon *d, const char *needle, int n, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+
+	while (count_of(d->log, needle) < n) {
+		int left = (int)((end - now_s()) * 1000);
+
+		if (left <= 0 || d->err_fd < 0)
+			return false;
+		drain(d, left < 100 ? left : 100);
+	}
+	return true;
+}
+
+static bool wait_log(struct daemon *d, const char *needle, int ms)
+{
+	return wait_log_n(d, needle, 1, ms);
+}
+
+/* Keep reading the log for @ms: for lines that must not come. */
+static void drain_for(struct daemon *d, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	int left;
+
+	while ((left = (int)((end - now_s()) * 1000)) > 0) {
+		if (d->err_fd < 0) {
+			sleep_ms(left);
+			break;
+		}
+		drain(d, left);
+	}
+}
+
+/* The whole line of @log around @p (no newline) into @out. */
+static const char *line_at(const char *log, const char *p, char *out, size_t size)
+{
+	const char *start, *end;
+	size_t n;
+
+	out[0] = '\0';
+	if (!p)
+		return out;
+	for (start = p; start > log && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\n');
+	n = end ? (size_t)(end - start) : strlen(start);
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* The first whole line of the log that holds @needle (no newline), or "". */
+static const char *log_line_with(const struct daemon *d, const char *needle, char *out, size_t size)
+{
+	return line_at(d->log, strstr(d->log, needle), out, size);
+}
+
+/* Whether @s ends with @suffix. */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Run a shell command until it succeeds; false if it still fails after @ms. */
+static bool wait_sh(int ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool wait_sh(int ms, const char *fmt, ...)
+{
+	double end = now_s() + ms / 1000.0;
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	for (;;) {
+		if (te_sh("%s", cmd) == 0)
+			return true;
+		if (now_s() > end)
+			return false;
+		sleep_ms(20);
+	}
+}
+
+/* A shell command in the background; its pid (the command's own with `exec`). */
+static pid_t bg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static pid_t bg(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The exit status of a command of bg(). */
+static int bg_wait(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* An iputils ping in the background, its output kept in an unlinked file. */
+struct bg_ping {
+	pid_t pid;
+	int count;
+	int out_fd;
+	char summary[1024];
+};
+
+static void bg_ping_start(struct bg_ping *p, int count, const char *args)
+{
+	char path[] = "/tmp/tunecho-ping-XXXXXX", cmd[512];
+
+	p->count = count;
+	p->out_fd = mkostemp(path, O_CLOEXEC);
+	ck_assert_int_ge(p->out_fd, 0);
+	unlink(path);
+	snprintf(cmd, sizeof(cmd), "exec ping -n -q -c %d %s", count, args);
+	p->pid = fork();
+	ck_assert_int_ge(p->pid, 0);
+	if (p->pid == 0) {
+		dup2(p->out_fd, STDOUT_FILENO);
+		dup2(p->out_fd, STDERR_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+}
+
+/* Wait for it; true when every one of its requests was answered, once. */
+static bool bg_ping_all_answered(struct bg_ping *p)
+{
+	char expect[128];
+	int status = bg_wait(p->pid);
+	ssize_t n = pread(p->out_fd, p->summary, sizeof(p->summary) - 1, 0);
+
+	p->summary[n > 0 ? n : 0] = '\0';
+	close(p->out_fd);
+	snprintf(expect, sizeof(expect), "\n%d packets transmitted, %d received, 0%% packet loss",
+		 p->count, p->count);
+	return status == 0 && strstr(p->summary, expect);
+}
+
+/* CPU time @pid used so far (user + system), in seconds. */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long utime, stime;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	/* After "(comm)": state, then fields 4 to 13, then utime and stime. */
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime),
+	    2);
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The share of one core the daemon uses over the next @ms (its log read meanwhile). */
+static double cpu_share(struct daemon *d, int ms)
+{
+	double t0 = now_s(), c0 = cpu_seconds(d->pid);
+
+	drain_for(d, ms);
+	return (cpu_seconds(d->pid) - c0) / (now_s() - t0);
+}
+
+static bool iface_is_up(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool up;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	up = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	close(fd);
+	return up;
+}
+
+/* Still running: neither exited nor killed (seccomp kills, for one). */
+static bool running(struct daemon *d)
+{
+	int st;
+
+	if (d->status >= 0)
+		return false;
+	if (waitpid(d->pid, &st, WNOHANG) != d->pid)
+		return true;
+	d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return false;
+}
+
+/* For messages: whether it still runs, or how it ended. */
+static const char *fate(struct daemon *d)
+{
+	static char text[64];
+
+	if (running(d))
+		return "still running";
+	snprintf(text, sizeof(text), "ended with status %d%s", d->status,
+		 d->status == 128 + SIGSYS ? " (SIGSYS: seccomp?)" : "");
+	return text;
+}
+
+static int reload_results(const char *log)
+{
+	return count_of(log, "tunecho: reloaded: ") + count_of(log, "tunecho: error: reload ");
+}
+
+/* The last occurrence of @needle in @hay, or NULL. */
+static const char *last_of(const char *hay, const char *needle)
+{
+	const char *last = NULL;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		last = p;
+	return last;
+}
+
+/*
+ * SIGHUP, then read the log until the line that says how the reload went
+ * (`reloaded: ...` or `error: reload ...`), copied into @line without its
+ * newline; false when none came within 5 s (or the daemon died).
+ */
+static bool reload(struct daemon *d, char *line, size_t size)
+{
+	int before = reload_results(d->log);
+	double end = now_s() + 5;
+	const char *ok, *bad;
+
+	line[0] = '\0';
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	while (reload_results(d->log) == before) {
+		if (now_s() > end || d->err_fd < 0)
+			return false;
+		drain(d, 100);
+	}
+	ok = last_of(d->log, "tunecho: reloaded: ");
+	bad = last_of(d->log, "tunecho: error: reload ");
+	line_at(d->log, ok > bad ? ok : bad, line, size);
+	return true;
 }
 
 static void setup(void)
@@ -734,6 +1061,495 @@ START_TEST(options_help_version_check_config)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* SIGHUP reload                                                      */
+/* ------------------------------------------------------------------ */
+
+#define TE0_V4 "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+
+/* ping -c 2 to @addr (ping -6 with a ':'): every request answered. */
+static bool pings(const char *addr)
+{
+	return te_sh("ping %s -n -q -c 2 -i 0.1 -w 5 %s >/dev/null 2>&1",
+		     strchr(addr, ':') ? "-6" : "-4", addr) == 0;
+}
+
+/* What `ip` says about @ifname: addresses, link, routes. */
+static const char *ip_show(const char *ifname, char *out, size_t size)
+{
+	te_sh_out(out, size,
+		  "ip -o addr show dev %s; ip -o link show dev %s; ip route show dev %s; "
+		  "ip -6 route show dev %s",
+		  ifname, ifname, ifname, ifname);
+	return out;
+}
+
+START_TEST(reload_adds_removes_and_changes_interfaces)
+{
+	struct daemon d;
+	char out[4096], line[512], expect[128];
+	unsigned te0, te2;
+	const char *before = TE0_V4 "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				    "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"
+				    "address = 2001:db8:2::1/64\n"
+				    "mtu = 1500\n";
+	const char *after = TE0_V4 "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"
+				   "address = 2001:db8:2::1/64\n"
+				   "address = 198.18.0.13 peer 198.18.0.14\n"
+				   "route = 198.18.96.0/24\n"
+				   "mtu = 1400\n"
+				   "[te3]\naddress = 198.18.0.17 peer 198.18.0.18\n";
+	const char *path = write_conf(before);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	te0 = if_nametoindex("te0");
+	te2 = if_nametoindex("te2");
+	ck_assert(te0 && te2 && iface_exists("te1"));
+
+	/* te1 goes, te3 comes, te2 gains an address, a route and a smaller MTU. */
+	rewrite_conf(path, after);
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 1 added, 1 removed, 1 changed, 1 unchanged");
+	snprintf(expect, sizeof(expect), "tunecho: SIGHUP received: reloading %s\n", path);
+	ck_assert_msg(strstr(d.log, expect), "no '%s' in:\n%s", expect, d.log);
+	ck_assert(!iface_exists("te1"));
+	ck_assert_msg(if_nametoindex("te0") == te0, "te0 was recreated: it did not change");
+	ck_assert_msg(if_nametoindex("te2") == te2, "te2 was recreated, not updated in place");
+	ip_show("te2", out, sizeof(out));
+	ck_assert_msg(strstr(out, "inet 198.18.0.9 peer 198.18.0.10/32"), "%s", out);
+	ck_assert_msg(strstr(out, "inet 198.18.0.13 peer 198.18.0.14/32"), "%s", out);
+	ck_assert_msg(strstr(out, "inet6 2001:db8:2::1/64"), "%s", out);
+	ck_assert_msg(strstr(out, " mtu 1400 "), "%s", out);
+	ck_assert_msg(strstr(out, "198.18.96.0/24 "), "%s", out);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.0.10"));
+	ck_assert(pings("198.18.0.14"));
+	ck_assert(pings("198.18.96.7"));
+	ck_assert(pings("2001:db8:2::2"));
+	ck_assert(pings("198.18.0.18"));
+	ck_assert_msg(strstr(d.log, "tunecho: te3: serving (created) 198.18.0.17 peer "
+				    "198.18.0.18/32\n"),
+		      "%s", d.log);
+
+	/* And back: te2 loses what it gained, still in place; te1 returns. */
+	rewrite_conf(path, before);
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 1 added, 1 removed, 1 changed, 1 unchanged");
+	ck_assert(!iface_exists("te3"));
+	ck_assert(if_nametoindex("te0") == te0);
+	ck_assert(if_nametoindex("te2") == te2);
+	ip_show("te2", out, sizeof(out));
+	ck_assert_msg(strstr(out, "inet 198.18.0.9 peer 198.18.0.10/32"), "%s", out);
+	ck_assert_msg(!strstr(out, "198.18.0.13"), "%s", out);
+	ck_assert_msg(strstr(out, " mtu 1500 "), "%s", out);
+	ck_assert_msg(!strstr(out, "198.18.96.0/24"), "%s", out);
+	ck_assert(pings("198.18.0.6"));
+	ck_assert(pings("198.18.0.10"));
+	ck_assert(pings("2001:db8:2::2"));
+
+	/* What tunecho did itself is no news to its own monitor. */
+	ck_assert_msg(!strstr(d.log, "warning:") && !strstr(d.log, "error:"), "%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2") &&
+		  !iface_exists("te3"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(reload_with_a_broken_config_keeps_the_running_state)
+{
+	struct daemon d;
+	char out[4096], line[512], expect[256];
+	unsigned te0, te1;
+	const char *good = TE0_V4 "[te1]\naddress = 2001:db8:1::1/64\n";
+	/* Line 7 is no section, key or comment. */
+	const char *broken = TE0_V4 "mtu = 1400\n"
+				    "[te2]\n"
+				    "address = 198.18.0.9 peer 198.18.0.10\n"
+				    "; te1 is gone, and then\n"
+				    "bogus line\n";
+	const char *path = write_conf(good);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	te0 = if_nametoindex("te0");
+	te1 = if_nametoindex("te1");
+	rewrite_conf(path, broken);
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	snprintf(expect, sizeof(expect), "tunecho: error: reload rejected: %s:7: ", path);
+	ck_assert_msg(!strncmp(line, expect, strlen(expect)), "expected '%s...', got:\n%s", expect,
+		      d.log);
+	ck_assert_msg(ends_with(line, "; still serving the previous configuration"), "%s", line);
+	ck_assert_msg(strstr(line, "syntax error"), "%s", line);
+	ck_assert_msg(running(&d), "tunecho %s:\n%s", fate(&d), d.log);
+
+	/* Nothing of the broken file was applied. */
+	ck_assert(if_nametoindex("te0") == te0);
+	ck_assert(if_nametoindex("te1") == te1);
+	ck_assert(!iface_exists("te2"));
+	ip_show("te0", out, sizeof(out));
+	ck_assert_msg(!strstr(out, " mtu 1400 "), "%s", out);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("2001:db8:1::2"));
+
+	/* The next good file is taken. */
+	rewrite_conf(path, TE0_V4 "[te1]\naddress = 2001:db8:1::1/64\n"
+				  "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 1 added, 0 removed, 0 changed, 2 unchanged");
+	ck_assert(pings("198.18.0.10"));
+
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(reload_refused_by_the_kernel_keeps_the_running_state)
+{
+	struct daemon d;
+	char out[4096], line[512];
+	unsigned te0;
+	const char *path = write_conf(TE0_V4);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	te0 = if_nametoindex("te0");
+	/* te0 gains an address, te3 comes; the kernel refuses te3's second address. */
+	rewrite_conf(path, TE0_V4 "address = 198.18.0.13 peer 198.18.0.14\n"
+				  "[te3]\n"
+				  "address = 2001:db8:3::1/64\n"
+				  "address = ff02::5/128\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: error: reload failed: still serving the previous "
+			       "configuration");
+	ck_assert_msg(strstr(d.log, "tunecho: error: te3: adding address ff02::5/128 failed: "
+				    "Cannot assign requested address"),
+		      "%s", d.log);
+	ck_assert_msg(running(&d), "tunecho %s:\n%s", fate(&d), d.log);
+	/* As before: no te3, te0 the same device with only its own address. */
+	ck_assert(!iface_exists("te3"));
+	ck_assert(if_nametoindex("te0") == te0);
+	ip_show("te0", out, sizeof(out));
+	ck_assert_msg(!strstr(out, "198.18.0.13"), "%s", out);
+	ck_assert(pings("198.18.0.2"));
+
+	/* The state it kept is one a good reload builds on. */
+	rewrite_conf(path, TE0_V4 "[te3]\naddress = 2001:db8:3::1/64\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 1 added, 0 removed, 0 changed, 1 unchanged");
+	ck_assert(pings("2001:db8:3::2"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te3"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(reload_changing_the_owner_recreates_only_that_device)
+{
+	struct daemon d;
+	char line[512];
+	unsigned te0, te1;
+	const char *path = write_conf(TE0_V4 "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	te0 = if_nametoindex("te0");
+	te1 = if_nametoindex("te1");
+	/* TUNSETOWNER is set when the device is made: a new owner, a new device. */
+	rewrite_conf(path, TE0_V4 "[te1]\nowner = nobody\naddress = 198.18.0.5 peer 198.18.0.6\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 0 added, 0 removed, 1 changed, 1 unchanged");
+	ck_assert(if_nametoindex("te0") == te0);
+	ck_assert(iface_exists("te1"));
+	ck_assert_msg(if_nametoindex("te1") != te1, "te1 kept its old device");
+	ck_assert_int_eq(te_sh("ip -d link show te1 | grep -Eq ' user (nobody|65534) '"), 0);
+	ck_assert(pings("198.18.0.6"));
+	ck_assert(pings("198.18.0.2"));
+	ck_assert_msg(!strstr(d.log, "warning:") && !strstr(d.log, "error:"), "%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(pings_to_unchanged_interfaces_are_never_lost_during_reloads)
+{
+	struct daemon d;
+	struct bg_ping v4, v6;
+	char line[512];
+	/* te0 never changes; te1 comes and goes, te2 changes its MTU. */
+	const char *a = TE0_V4 "address = 2001:db8:0:1::1/64\n"
+			       "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\nmtu = 1500\n";
+	const char *b = TE0_V4 "address = 2001:db8:0:1::1/64\n"
+			       "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+			       "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\nmtu = 1400\n";
+	const char *path = write_conf(a);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	/* 300 requests each, 10 ms apart: 3 s; the reloads happen inside. */
+	bg_ping_start(&v4, 300, "-i 0.01 -w 15 198.18.0.2");
+	bg_ping_start(&v6, 300, "-6 -i 0.01 -w 15 2001:db8:0:1::2");
+	sleep_ms(200);
+	for (int i = 1; i <= 12; i++) {
+		rewrite_conf(path, i % 2 ? b : a);
+		ck_assert_msg(reload(&d, line, sizeof(line)),
+			      "no result for reload #%d (tunecho %s):\n%s", i, fate(&d), d.log);
+		ck_assert_str_eq(line, i % 2 ? "tunecho: reloaded: 1 added, 0 removed, 1 changed, "
+					       "1 unchanged"
+					     : "tunecho: reloaded: 0 added, 1 removed, 1 changed, "
+					       "1 unchanged");
+		sleep_ms(100);
+	}
+	ck_assert_msg(bg_ping_all_answered(&v4), "IPv4 pings lost:\n%s\n%s", v4.summary, d.log);
+	ck_assert_msg(bg_ping_all_answered(&v6), "IPv6 pings lost:\n%s\n%s", v6.summary, d.log);
+	ck_assert_msg(!strstr(d.log, "warning:") && !strstr(d.log, "error:"), "%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The rtnetlink monitor: recreate, restore                           */
+/* ------------------------------------------------------------------ */
+
+START_TEST(deleted_interface_under_load_is_recreated_without_spinning)
+{
+	struct daemon d;
+	struct bg_ping te0;
+	char out[4096];
+	double deleted, share;
+	pid_t flood;
+	const char *path = write_conf(TE0_V4 "[te1]\n"
+					     "recreate = yes\n"
+					     "address = 198.18.0.5 peer 198.18.0.6\n"
+					     "address = 2001:db8:1::1/64\n"
+					     "route = 198.18.97.0/24\n"
+					     "mtu = 1400\n"
+					     "txqueuelen = 1000\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	/* te0: 20 requests a second for 3 s, over the deletion and after it. */
+	bg_ping_start(&te0, 60, "-i 0.05 -w 10 198.18.0.2");
+	flood = bg("exec ping -n -q -f -l 8 -w 10 198.18.0.6 >/dev/null 2>&1");
+	sleep_ms(300);
+	deleted = now_s();
+	ck_assert_int_eq(te_sh("ip link del te1"), 0);
+	ck_assert_msg(wait_log(&d, "te1: the device was deleted", 2000), "tunecho %s:\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te1: the device was deleted; no longer "
+				    "serving it; recreating it in 100 ms\n"),
+		      "%s", d.log);
+	ck_assert_msg(wait_log(&d, "tunecho: te1: recreated, serving again", 3000),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	kill(flood, SIGINT);
+	bg_wait(flood);
+
+	/* From a second after the deletion, for a second: idle but for te0's pings. */
+	drain_for(&d, (int)((deleted + 1.0 - now_s()) * 1000));
+	share = cpu_share(&d, 1000);
+	ck_assert_msg(share < 0.2, "tunecho used %.0f%% of a core after te1 was deleted:\n%s",
+		      share * 100, d.log);
+	ck_assert_msg(bg_ping_all_answered(&te0), "te0 pings lost:\n%s\n%s", te0.summary, d.log);
+
+	/* te1 again, configured as before. */
+	ip_show("te1", out, sizeof(out));
+	ck_assert_msg(strstr(out, "inet 198.18.0.5 peer 198.18.0.6/32"), "%s", out);
+	ck_assert_msg(strstr(out, "inet6 2001:db8:1::1/64"), "%s", out);
+	ck_assert_msg(strstr(out, " mtu 1400 ") && strstr(out, " qlen 1000"), "%s", out);
+	ck_assert_msg(strstr(out, "198.18.97.0/24 "), "%s", out);
+	ck_assert(pings("198.18.0.6"));
+	ck_assert(pings("2001:db8:1::2"));
+	ck_assert(pings("198.18.97.3"));
+	ck_assert_int_eq(count_of(d.log, "te1: the device was deleted"), 1);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "error:"), "%s", d.log);
+	/* The new te1 is one of ours: it goes with the rest. */
+	ck_assert(!iface_exists("te0") && !iface_exists("te1"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(deleted_interface_without_recreate_stays_gone)
+{
+	struct daemon d;
+	struct bg_ping te0;
+	const char *ready;
+	double share;
+	const char *path = write_conf(TE0_V4 "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	bg_ping_start(&te0, 40, "-i 0.05 -w 10 198.18.0.2");
+	sleep_ms(200);
+	ck_assert_int_eq(te_sh("ip link del te1"), 0);
+	ck_assert_msg(wait_log(&d, "te1: the device was deleted", 2000), "tunecho %s:\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te1: the device was deleted; no longer "
+				    "serving it\n"),
+		      "%s", d.log);
+	/* No spin on the dead descriptor either. */
+	share = cpu_share(&d, 1000);
+	ck_assert_msg(share < 0.2, "tunecho used %.0f%% of a core after te1 was deleted:\n%s",
+		      share * 100, d.log);
+	ck_assert_msg(bg_ping_all_answered(&te0), "te0 pings lost:\n%s\n%s", te0.summary, d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(!iface_exists("te1"));
+	/* One line about it, whatever else noticed (a failed read, the addresses going). */
+	ready = strstr(d.log, "tunecho: ready:");
+	ck_assert_ptr_nonnull(ready);
+	ck_assert_msg(count_of(ready, "te1") == 1, "more than one line about te1:\n%s", d.log);
+
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "error:"), "%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+#define RESTORE_CONF                                                                               \
+	"address = 198.18.0.1 peer 198.18.0.2\n"                                                   \
+	"address = 2001:db8:6::1/64\n"                                                             \
+	"route = 198.18.98.0/24\n"
+
+/* The line that says @ifname's address @addr was removed: "" if none yet. */
+static const char *removed_line(struct daemon *d, const char *addr, char *out, size_t size)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "te0: address %s", addr);
+	wait_log(d, needle, 2000);
+	return log_line_with(d, needle, out, size);
+}
+
+START_TEST(restore_brings_back_a_removed_address_and_the_up_state)
+{
+	struct daemon d;
+	char line[512];
+	const char *path = write_conf("[te0]\nrestore = yes\n" RESTORE_CONF);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+
+	/* The IPv4 address: the last one, so the kernel drops the route too. */
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.1 peer 198.18.0.2 dev te0"), 0);
+	removed_line(&d, "198.18.0.1", line, sizeof(line));
+	ck_assert_msg(!strncmp(line, "tunecho: warning: te0: address 198.18.0.1", 41) &&
+			  ends_with(line, " was removed; adding it again"),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_msg(wait_sh(2000, "ip -o -4 addr show dev te0 | "
+				    "grep -q 'inet 198.18.0.1 peer 198.18.0.2/32'"),
+		      "198.18.0.1 did not come back:\n%s", d.log);
+	ck_assert_msg(wait_sh(2000, "ip route show 198.18.98.0/24 dev te0 | grep -q ."),
+		      "the route did not come back:\n%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.98.9"));
+
+	/* The IPv6 address. */
+	ck_assert_int_eq(te_sh("ip addr del 2001:db8:6::1/64 dev te0"), 0);
+	removed_line(&d, "2001:db8:6::1", line, sizeof(line));
+	ck_assert_msg(!strncmp(line, "tunecho: warning: te0: address 2001:db8:6::1", 44) &&
+			  ends_with(line, " was removed; adding it again"),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_msg(wait_sh(2000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("2001:db8:6::2"));
+
+	/* Set down: up again, and serving as before. */
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	ck_assert_msg(wait_log(&d, "te0: set down by someone else", 2000), "tunecho %s:\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te0: set down by someone else; setting it "
+				    "up again\n"),
+		      "%s", d.log);
+	for (int i = 0; i < 100 && !iface_is_up("te0"); i++)
+		drain(&d, 20);
+	ck_assert_msg(iface_is_up("te0"), "te0 is still down:\n%s", d.log);
+	/* Down took the IPv6 address and every route: all of it is back. */
+	ck_assert_msg(wait_sh(2000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("2001:db8:6::2"));
+	ck_assert_msg(wait_sh(2000, "ip route show 198.18.98.0/24 dev te0 | grep -q ."),
+		      "the route did not come back after down/up:\n%s", d.log);
+	ck_assert(pings("198.18.98.9"));
+
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "error:"), "%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(without_restore_a_removed_address_and_the_down_state_are_only_logged)
+{
+	struct daemon d;
+	char line[512];
+	const char *path = write_conf("[te0]\n" RESTORE_CONF);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+
+	/* An address of someone else's comes and goes: not ours, no news. */
+	ck_assert_int_eq(te_sh("ip addr add 198.18.0.77/32 dev te0 && "
+			       "ip addr del 198.18.0.77/32 dev te0"),
+			 0);
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.1 peer 198.18.0.2 dev te0"), 0);
+	removed_line(&d, "198.18.0.1", line, sizeof(line));
+	ck_assert_msg(!strncmp(line, "tunecho: warning: te0: address 198.18.0.1", 41) &&
+			  ends_with(line, " was removed"),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	drain_for(&d, 300);
+	ck_assert_int_ne(te_sh("ip -o -4 addr show dev te0 | grep -q 198.18.0.1"), 0);
+	ck_assert_msg(!strstr(d.log, "198.18.0.77"), "%s", d.log);
+
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	ck_assert_msg(wait_log(&d, "te0: set down by someone else", 2000), "tunecho %s:\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te0: set down by someone else\n"), "%s",
+		      d.log);
+	drain_for(&d, 300);
+	ck_assert(!iface_is_up("te0"));
+	ck_assert_msg(!strstr(d.log, "again"), "%s", d.log);
+
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "error:"), "%s", d.log);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+START_TEST(restore_in_global_is_the_default_an_interface_can_override)
+{
+	struct daemon d;
+	const char *path =
+	    write_conf("[global]\nrestore = yes\n" TE0_V4
+		       "[te1]\nrestore = no\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip link set te0 down && ip link set te1 down"), 0);
+	ck_assert_msg(wait_log(&d, "te0: set down by someone else", 2000) &&
+			  wait_log(&d, "te1: set down by someone else", 2000),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te0: set down by someone else; setting it "
+				    "up again\n"),
+		      "%s", d.log);
+	ck_assert_msg(strstr(d.log, "tunecho: warning: te1: set down by someone else\n"), "%s",
+		      d.log);
+	for (int i = 0; i < 100 && !iface_is_up("te0"); i++)
+		drain(&d, 20);
+	ck_assert_msg(iface_is_up("te0"), "te0 is still down:\n%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	drain_for(&d, 200);
+	ck_assert(!iface_is_up("te1"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1"));
+	unlink_conf();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon");
@@ -760,6 +1576,16 @@ int main(void)
 	tcase_add_test(tc, without_privilege_one_line_says_what_to_do);
 	tcase_add_test(tc, without_dev_net_tun_one_line_says_what_to_do);
 	tcase_add_test(tc, options_help_version_check_config);
+	tcase_add_test(tc, reload_adds_removes_and_changes_interfaces);
+	tcase_add_test(tc, reload_with_a_broken_config_keeps_the_running_state);
+	tcase_add_test(tc, reload_refused_by_the_kernel_keeps_the_running_state);
+	tcase_add_test(tc, reload_changing_the_owner_recreates_only_that_device);
+	tcase_add_test(tc, pings_to_unchanged_interfaces_are_never_lost_during_reloads);
+	tcase_add_test(tc, deleted_interface_under_load_is_recreated_without_spinning);
+	tcase_add_test(tc, deleted_interface_without_recreate_stays_gone);
+	tcase_add_test(tc, restore_brings_back_a_removed_address_and_the_up_state);
+	tcase_add_test(tc, without_restore_a_removed_address_and_the_down_state_are_only_logged);
+	tcase_add_test(tc, restore_in_global_is_the_default_an_interface_can_override);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
 }

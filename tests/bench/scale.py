@@ -19,7 +19,7 @@ and 2001:db8:1:i::1/64; + 3 and 2001:db8:2:i::1/64 are the reload's extras.
               IPv6 address each) until `reloaded:`; "n/a" when the daemon
               cannot reload yet; reference: ip -batch adding those addresses
   memory      VmRSS after ready with 1 and 1000 interfaces: KiB per interface
-  echo        tunecho-load on the IPv4 peers, 1000 requests in flight in all:
+  echo        tunecho-load -c on IPv4 and IPv6, 2000 requests in flight in all:
               over 1000 interfaces (window 1 each) against over 1 (window
               1000); reported, with no target: a thousand descriptors
               cost epoll and the empty read that ends each one's drain
@@ -344,19 +344,20 @@ def part_close(args, tmp):
 
 
 def part_echo(args, tmp):
-    """tunecho-load on the IPv4 peers, BIG requests in flight in all.
+    """tunecho-load on every target of the config (the IPv4 peer and the
+    next host of the IPv6 /64 of each interface), 2 x BIG requests in flight
+    in all, however many interfaces.
 
-    Not `-c CONF`, whose IPv6 targets would measure the load tool instead:
-    its raw IPv6 socket leaves the source to the kernel, whose choice walks
-    every address of every device on each send (__ipv6_dev_get_saddr): under
-    4000 requests/s over 1000 interfaces, whatever the responder.
+    tunecho-load gives the kernel each IPv6 request's source address; left
+    to choose, the kernel walks every address of every device per send
+    (__ipv6_dev_get_saddr), and over 1000 interfaces the load tool, not
+    tunecho, would be what is measured.
     """
     conf = os.path.join(tmp, "tunecho.conf")
-    write_conf(conf, conf_text(args.n, txqueuelen=2 * BIG))  # room for all in flight
+    write_conf(conf, conf_text(args.n, txqueuelen=4 * BIG))  # room for all in flight
     d, _ = start_and_echo(args, conf, args.n)
     with d:
-        res = bench.measure(d, args.load, [v4(i, 2) for i in range(args.n)], args.duration,
-                            BIG // args.n)
+        res = bench.measure(d, args.load, ["-c", conf], args.duration, BIG // args.n)
         d.stop()
     res["left"] = links()
     return res
