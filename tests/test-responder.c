@@ -834,6 +834,88 @@ START_TEST(an_overflowing_monitor_reads_everything_again)
 }
 END_TEST
 
+/* "[te0]" with restore, then @n more interfaces t1..tN, as a config. */
+static struct tunecho_config *many(size_t n)
+{
+	static char text[64 * 1024];
+	size_t len = (size_t)snprintf(text, sizeof(text),
+				      "[te0]\naddress = 198.18.0.1 peer "
+				      "198.18.0.2\nrestore = yes\n");
+	struct tunecho_config *cfg;
+
+	for (size_t i = 1; i <= n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[t%zu]\naddress = 198.18.%zu.%zu peer 198.18.%zu.%zu\n", i,
+					1 + i / 64, 4 * (i % 64) + 1, 1 + i / 64, 4 * (i % 64) + 2);
+	ck_assert_uint_lt(len, sizeof(text));
+	cfg = config(text);
+	return cfg;
+}
+
+START_TEST(many_devices_at_once_do_not_overflow_the_watch)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho_config *big = many(1000), *small = many(0);
+	struct tunecho_reload_result res;
+	struct tunecho *t = NULL;
+
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	/* Warnings only: 1000 "serving" lines would fill the capture. */
+	tunecho_set_log_fn(t, capture, &log, TUNECHO_LOG_WARNING);
+	/* te0 stays in the group while the 1000 go: they leave by a group of
+	 * their own (one by one, it would take the kernel 18 s). */
+	ck_assert_int_eq(tunecho_set_link_group(t, 4242), 0);
+	ck_assert_int_eq(tunecho_add_config(t, small), 1);
+	/* 1000 devices come and go: their news is not listened to (it would
+	 * overflow the socket), and te0 is watched throughout. */
+	ck_assert_int_eq(tunecho_reload(t, big, &res), 0);
+	ck_assert_uint_eq(res.added, 1000);
+	run_for(base, 200);
+	ck_assert_int_eq(te_sh("ip addr del 198.18.0.1 peer 198.18.0.2 dev te0"), 0);
+	ck_assert(run_until(base, "ip addr show dev te0 | grep -q 198.18.0.1", 2000));
+	ck_assert_int_eq(tunecho_reload(t, small, &res), 0);
+	ck_assert_uint_eq(res.removed, 1000);
+	run_for(base, 200);
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	ck_assert(run_until(base, "ip link show te0 | grep -q ',UP'", 2000));
+	ck_assert_msg(!strstr(log.text, "overflowed"), "log:\n%s", log.text);
+	tunecho_free(t);
+	tunecho_config_free(big);
+	tunecho_config_free(small);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(a_foreign_device_next_to_our_group_is_left_alone)
+{
+	struct event_base *base = event_base_new();
+	struct tunecho_config *three = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+					      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					      "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"),
+			      *one = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n");
+	struct tunecho *t = NULL;
+
+	/* Group 4243 is where te1 and te2 would be gathered to go together;
+	 * someone else's device is in it, so they go one by one. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name other && ip link set other group 4243"),
+			 0);
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	ck_assert_int_eq(tunecho_set_link_group(t, 4242), 0);
+	ck_assert_int_eq(tunecho_add_config(t, three), 3);
+	ck_assert_int_eq(tunecho_reload(t, one, NULL), 0);
+	ck_assert_uint_eq(if_nametoindex("te1"), 0);
+	ck_assert_uint_eq(if_nametoindex("te2"), 0);
+	ck_assert_uint_ne(if_nametoindex("other"), 0);
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.0.2 >/dev/null"), 0);
+	tunecho_free(t);
+	ck_assert_uint_ne(if_nametoindex("other"), 0);
+	tunecho_config_free(three);
+	tunecho_config_free(one);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(arguments_are_checked)
 {
 	struct event_base *base = event_base_new();
@@ -877,6 +959,8 @@ int main(void)
 	tcase_add_test(tc, a_deleted_device_is_recreated_with_its_settings);
 	tcase_add_test(tc, restore_undoes_changes_and_without_it_they_are_only_said);
 	tcase_add_test(tc, an_overflowing_monitor_reads_everything_again);
+	tcase_add_test(tc, many_devices_at_once_do_not_overflow_the_watch);
+	tcase_add_test(tc, a_foreign_device_next_to_our_group_is_left_alone);
 	tcase_add_test(tc, arguments_are_checked);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);

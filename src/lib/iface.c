@@ -371,6 +371,7 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 		    struct te_iface **ifcs)
 {
 	const struct te_iface_config **own = calloc(n ? n : 1, sizeof(*own));
+	bool muted = te_watch_mute(t, n);
 	size_t opened = 0;
 	int r = own ? 0 : -ENOMEM;
 
@@ -386,6 +387,7 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 		r = watch_device(ifcs[i]);
 	if (r)
 		te_ifaces_stop(t, ifcs, opened, false); /* all or nothing */
+	te_watch_unmute(t, muted);
 	free(own);
 	return r;
 }
@@ -515,14 +517,25 @@ struct group_check {
 	size_t ours;		/* members among @ifcs */
 	bool staying;		/* a member of ours that keeps serving */
 	char foreign[IFNAMSIZ]; /* the first member that is not ours */
+	uint32_t scratch;	/* the group to move the going ones to */
+	size_t in_scratch;	/* links already in it */
 };
+
+/* A group next to ours, to gather the devices that go while others stay. */
+static uint32_t scratch_group(uint32_t group)
+{
+	return group == UINT32_MAX ? group - 1 : group + 1;
+}
 
 static void on_link(void *arg, const struct nlmsghdr *nlh)
 {
 	struct group_check *g = arg;
 	struct te_link_info link;
 
-	if (!te_nl_parse_link(nlh, &link) || link.group != g->t->link_group)
+	if (!te_nl_parse_link(nlh, &link))
+		return;
+	g->in_scratch += link.group == g->scratch;
+	if (link.group != g->t->link_group)
 		return;
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->ifcs[i]->ifindex == link.ifindex && g->ifcs[i]->fd >= 0) {
@@ -540,24 +553,42 @@ static void on_link(void *arg, const struct nlmsghdr *nlh)
 		snprintf(g->foreign, sizeof(g->foreign), "%s", link.name);
 }
 
+/* Move the transient devices among @ifcs to link group @group, in one batch. */
+static void move_to_group(struct tunecho *t, struct te_iface **ifcs, size_t n, uint32_t group)
+{
+	struct te_link_settings ls = {.group = group};
+	char unused[TE_NL_MSGLEN];
+
+	te_nl_batch_begin(t->nl);
+	for (size_t i = 0; i < n; i++)
+		if (ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist)
+			te_nl_link_set(t->nl, ifcs[i]->ifindex, &ls, unused);
+	/* One that did not move is closed one by one, as without a group. */
+	te_nl_batch_end(t->nl, NULL, NULL);
+}
+
 /*
- * Delete the transient devices among @ifcs in one request, if the link
- * group holds them and nothing else. Returns true when it did.
+ * Delete the transient devices among @ifcs in one request: the link group
+ * whole when it holds them and nothing else; when some of ours stay (a
+ * reload, a removal), the going ones are first moved to a group of their
+ * own next to it, if that one is empty. Returns true when it deleted.
  */
 static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 {
 	struct group_check g = {.t = t, .ifcs = ifcs, .n = n};
 	char msg[TE_NL_MSGLEN];
 	size_t grouped = 0;
+	uint32_t group = t->link_group;
 	int r;
 
 	for (size_t i = 0; i < n; i++)
 		grouped += ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist;
 	if (!t->link_group || grouped < 2)
 		return false; /* nothing to gain over closing */
+	g.scratch = scratch_group(t->link_group);
 	r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
-	if (r < 0 || g.ours != grouped || g.staying)
-		return false; /* some of ours stay: the group cannot go whole */
+	if (r < 0 || g.ours != grouped)
+		return false;
 	if (g.foreign[0]) {
 		te_log(&t->log, TUNECHO_LOG_NOTICE,
 		       "link group %u also holds %s, which tunecho did not create: deleting its "
@@ -565,10 +596,16 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 		       t->link_group, g.foreign);
 		return false;
 	}
-	r = te_nl_group_delete(t->nl, t->link_group, msg);
+	if (g.staying) {
+		if (g.in_scratch)
+			return false; /* someone else's group: one by one */
+		group = g.scratch;
+		move_to_group(t, ifcs, n, group);
+	}
+	r = te_nl_group_delete(t->nl, group, msg);
 	if (r < 0) {
-		te_log(&t->log, TUNECHO_LOG_WARNING, "deleting link group %u: %s%s%s",
-		       t->link_group, strerror(-r), *msg ? ": " : "", msg);
+		te_log(&t->log, TUNECHO_LOG_WARNING, "deleting link group %u: %s%s%s", group,
+		       strerror(-r), *msg ? ": " : "", msg);
 		return false;
 	}
 	return true;
@@ -584,6 +621,8 @@ static bool if_outlives(const struct te_iface *ifc, const struct te_address *a,
 
 void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
 {
+	bool muted = te_watch_mute(t, n);
+
 	for (size_t i = 0; i < n; i++) {
 		if (ifcs[i]->ev)
 			event_free(ifcs[i]->ev);
@@ -605,6 +644,7 @@ void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool
 		ifcs[i]->fd = -1;
 		ifcs[i]->n_addrs = ifcs[i]->n_routes = 0;
 	}
+	te_watch_unmute(t, muted);
 }
 
 void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)

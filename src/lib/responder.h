@@ -59,6 +59,10 @@ struct te_iface {
 	unsigned backoff_ms;
 	uint64_t recreated_ms; /* when it last came back (CLOCK_MONOTONIC) */
 	bool down_logged;      /* its being down was said once */
+	/* News the settled look must confirm: seen down (and not up since), an
+	 * address of ours gone. The kernel reports our own set-up as "down",
+	 * then "up": those cancel out and cost no look. */
+	bool news_down, news_addr;
 	struct tunecho_stats stats;
 };
 
@@ -141,6 +145,14 @@ void te_iface_lost(struct te_iface *ifc, const char *why);
 /* Watching the network: an rtnetlink notification socket on the loop. */
 int te_watch_start(struct tunecho *t);
 void te_watch_stop(struct tunecho *t);
+/*
+ * Around the start or stop of @n devices: for many, stop listening to the
+ * network's news (it would be of devices we ignore, and overflow), and
+ * afterwards listen again and look at the serving ones, which may have
+ * changed meanwhile. te_watch_mute() returns what to pass to unmute.
+ */
+bool te_watch_mute(struct tunecho *t, size_t n);
+void te_watch_unmute(struct tunecho *t, bool muted);
 /* Forget @ifc's pending re-creation (it is being freed). */
 void te_watch_forget(struct te_iface *ifc);
 

@@ -34,14 +34,25 @@
 #define TE_RETRY_FIRST_MS 100
 /* ...up to this; a device that then lives this long starts over. */
 #define TE_RETRY_MAX_MS 30000
+/*
+ * Starting or stopping this many devices at once, we stop listening: the
+ * news of it (several messages per device) is of devices not yet, or no
+ * longer, serving, so it is ignored anyway, and would overflow the socket.
+ */
+#define TE_WATCH_BULK 64
 /* Notification reads per wake-up, so a storm cannot hold the loop. */
-#define TE_WATCH_BUDGET 64
+#define TE_WATCH_BUDGET 256
 
 struct te_watcher {
 	struct tunecho *t;
 	struct mnl_socket *sock;
 	struct event *ev;
 	struct event *check; /* the settled look (reconcile) */
+	bool news_lost;	     /* overflow (or no memory to sort news): look at all */
+	/* Serving interfaces by device index (open addressing), made afresh
+	 * for each batch of news: a thousand interfaces, thousands of news. */
+	struct te_iface **table;
+	size_t table_cap;
 	char buf[32768];
 };
 
@@ -53,12 +64,48 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Our interface with device @ifindex that is serving, or NULL. */
-static struct te_iface *serving(const struct tunecho *t, int ifindex)
+static size_t slot_of(int ifindex, size_t cap)
 {
-	for (size_t i = 0; i < t->n_ifaces; i++)
-		if (t->ifaces[i]->ifindex == ifindex && t->ifaces[i]->fd >= 0)
-			return t->ifaces[i];
+	return ((size_t)(unsigned)ifindex * 2654435761u) & (cap - 1);
+}
+
+/* Fill the table with the serving interfaces. False without memory. */
+static bool index_interfaces(struct te_watcher *w)
+{
+	const struct tunecho *t = w->t;
+	size_t cap = 16;
+
+	while (cap < 2 * t->n_ifaces)
+		cap *= 2;
+	if (cap > w->table_cap) {
+		struct te_iface **table = realloc(w->table, cap * sizeof(*table));
+
+		if (!table)
+			return false;
+		w->table = table;
+		w->table_cap = cap;
+	}
+	cap = w->table_cap;
+	memset(w->table, 0, cap * sizeof(*w->table));
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		size_t k = slot_of(t->ifaces[i]->ifindex, cap);
+
+		if (t->ifaces[i]->fd < 0)
+			continue;
+		while (w->table[k])
+			k = (k + 1) & (cap - 1);
+		w->table[k] = t->ifaces[i];
+	}
+	return true;
+}
+
+/* Our interface with device @ifindex that is serving, or NULL. */
+static struct te_iface *serving(const struct te_watcher *w, int ifindex)
+{
+	for (size_t k = slot_of(ifindex, w->table_cap); w->table[k];
+	     k = (k + 1) & (w->table_cap - 1))
+		if (w->table[k]->ifindex == ifindex)
+			return w->table[k]->fd >= 0 ? w->table[k] : NULL;
 	return NULL;
 }
 
@@ -296,16 +343,96 @@ out:
 	free(r.what);
 }
 
+/* ---- notifications ---- */
+
+/* Handle one notification; true if it calls for the settled look. */
+static bool on_news(struct te_watcher *w, const struct nlmsghdr *nlh)
+{
+	struct te_link_info link;
+	struct te_addr_info addr;
+	struct te_iface *ifc;
+
+	if (te_nl_parse_link(nlh, &link)) {
+		ifc = serving(w, link.ifindex);
+		if (!ifc)
+			return false;
+		if (nlh->nlmsg_type == RTM_DELLINK) {
+			te_iface_lost(ifc, "the device was deleted");
+			return false;
+		}
+		ifc->news_down = !(link.flags & IFF_UP);
+		return ifc->news_down;
+	}
+	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
+		ifc = serving(w, addr.ifindex);
+		if (ifc && is_our_address(ifc, &addr))
+			ifc->news_addr = true;
+		return ifc && ifc->news_addr;
+	}
+	return false;
+}
+
+/*
+ * Read up to @budget notifications (all there are with a negative one)
+ * and note what they say. True if something calls for the settled look.
+ */
+static bool read_news(struct te_watcher *w, int budget)
+{
+	int fd = mnl_socket_get_fd(w->sock);
+	/* Without memory to sort the news: read it anyway, then look at all. */
+	bool indexed = index_interfaces(w), look = !indexed;
+
+	w->news_lost = w->news_lost || !indexed;
+	for (int reads = 0; budget < 0 || reads < budget; reads++) {
+		ssize_t n = recv(fd, w->buf, sizeof(w->buf), 0);
+		int left = (int)n;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			te_log(&w->t->log, TUNECHO_LOG_WARNING,
+			       "rtnetlink monitor overflowed: re-reading links and addresses");
+			w->news_lost = look = true;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (const struct nlmsghdr *nlh = (const void *)w->buf;
+		     indexed && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			look = on_news(w, nlh) || look;
+	}
+	return look;
+}
+
+static void on_notification(evutil_socket_t fd, short what, void *arg)
+{
+	struct te_watcher *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (read_news(w, TE_WATCH_BUDGET))
+		schedule_check(w, w->news_lost ? 0 : TE_WATCH_SETTLE_MS);
+}
+
 static void on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_watcher *w = arg;
 	struct tunecho *t = w->t;
 	struct look l = {.t = t};
 	size_t n = t->n_ifaces, total = 0;
+	bool news;
 	int r;
 
 	(void)fd;
 	(void)what;
+	/* First the news not read yet: a later "up" may cancel an earlier
+	 * "down" (our own set-up reads like that). */
+	read_news(w, -1);
+	news = w->news_lost;
+	for (size_t i = 0; i < n && !news; i++)
+		news = t->ifaces[i]->news_down || t->ifaces[i]->news_addr;
+	if (!news)
+		return; /* what there was cancelled out */
 	l.present = calloc(n ? n : 1, sizeof(*l.present));
 	l.up = calloc(n ? n : 1, sizeof(*l.up));
 	l.first = calloc(n ? n : 1, sizeof(*l.first));
@@ -329,6 +456,9 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	}
 	act(&l);
+	w->news_lost = false;
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		t->ifaces[i]->news_down = t->ifaces[i]->news_addr = false;
 out:
 	free(l.present);
 	free(l.up);
@@ -336,57 +466,36 @@ out:
 	free(l.seen);
 }
 
-/* ---- notifications ---- */
+/* The notification groups we listen to. */
+static const unsigned groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR};
 
-/* Handle one notification; true if it calls for the settled look. */
-static bool on_news(struct tunecho *t, const struct nlmsghdr *nlh)
+static void membership(struct te_watcher *w, int how)
 {
-	struct te_link_info link;
-	struct te_addr_info addr;
-	struct te_iface *ifc;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		unsigned group = groups[i];
 
-	/* Most news is of links going up and addresses coming: not looked up. */
-	if (te_nl_parse_link(nlh, &link)) {
-		if (nlh->nlmsg_type == RTM_NEWLINK && (link.flags & IFF_UP))
-			return false;
-		ifc = serving(t, link.ifindex);
-		if (ifc && nlh->nlmsg_type == RTM_DELLINK)
-			te_iface_lost(ifc, "the device was deleted");
-		return ifc && nlh->nlmsg_type == RTM_NEWLINK;
+		mnl_socket_setsockopt(w->sock, how, &group, sizeof(group));
 	}
-	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
-		ifc = serving(t, addr.ifindex);
-		return ifc && is_our_address(ifc, &addr);
-	}
-	return false;
 }
 
-static void on_notification(evutil_socket_t fd, short what, void *arg)
+bool te_watch_mute(struct tunecho *t, size_t n)
 {
-	struct te_watcher *w = arg;
-	bool look = false;
+	if (!t->watcher || n < TE_WATCH_BULK)
+		return false;
+	membership(t->watcher, NETLINK_DROP_MEMBERSHIP);
+	return true;
+}
 
-	(void)what;
-	for (int reads = 0; reads < TE_WATCH_BUDGET; reads++) {
-		ssize_t n = recv(fd, w->buf, sizeof(w->buf), 0);
-		int left = (int)n;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == ENOBUFS) {
-			te_log(&w->t->log, TUNECHO_LOG_WARNING,
-			       "rtnetlink monitor overflowed: re-reading links and addresses");
-			schedule_check(w, 0);
-			continue;
-		}
-		if (n <= 0)
-			break;
-		for (const struct nlmsghdr *nlh = (const void *)w->buf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left))
-			look = on_news(w->t, nlh) || look;
+void te_watch_unmute(struct tunecho *t, bool muted)
+{
+	if (!muted || !t->watcher)
+		return;
+	membership(t->watcher, NETLINK_ADD_MEMBERSHIP);
+	/* News of the interfaces already serving may have been missed. */
+	if (t->n_ifaces) {
+		t->watcher->news_lost = true;
+		schedule_check(t->watcher, 0);
 	}
-	if (look)
-		schedule_check(w, TE_WATCH_SETTLE_MS);
 }
 
 int te_watch_start(struct tunecho *t)
@@ -434,6 +543,7 @@ void te_watch_stop(struct tunecho *t)
 		event_free(w->check);
 	if (w->sock)
 		mnl_socket_close(w->sock);
+	free(w->table);
 	free(w);
 	t->watcher = NULL;
 }
