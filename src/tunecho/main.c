@@ -282,12 +282,13 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 			 d->config_path);
 		r = -EINVAL;
 	}
-	if (r == 0 && ensure_fd_limit(d, tunecho_config_iface_count(next)) < 0)
+	if (r == 0 && ensure_fd_limit(d, tunecho_config_iface_count(next)) < 0) {
+		snprintf(err, sizeof(err), "the open-file limit is too low (see above)");
 		r = -EMFILE;
+	}
 	if (r) {
-		if (r != -EMFILE)
-			logf_(d, TUNECHO_LOG_ERR,
-			      "reload rejected: %s; still serving the previous configuration", err);
+		logf_(d, TUNECHO_LOG_ERR,
+		      "reload rejected: %s; still serving the previous configuration", err);
 		tunecho_config_free(next);
 		return;
 	}
