@@ -1208,6 +1208,46 @@ START_TEST(reload_with_a_broken_config_keeps_the_running_state)
 }
 END_TEST
 
+/*
+ * Many interfaces at once, and user names that must be looked up: what a
+ * reload does beyond the first start (listening to the network's news
+ * stopped and started, NSS modules loaded) passes the seccomp allow-list
+ * of the second run of this suite too.
+ */
+START_TEST(a_reload_of_many_interfaces_and_unknown_names_keeps_serving)
+{
+	static char text[100 * 64];
+	struct daemon d;
+	char line[512];
+	size_t len = 0;
+	const char *path = write_conf(TE0_V4);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	len = (size_t)snprintf(text, sizeof(text), "%s", TE0_V4);
+	for (int i = 1; i <= 80; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "[t%d]\n", i);
+	ck_assert_uint_lt(len, sizeof(text));
+	rewrite_conf(path, text);
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 80 added, 0 removed, 0 changed, 1 unchanged");
+	rewrite_conf(path, TE0_V4 "owner = no-such-user-here\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(line, "reload rejected: ") &&
+			  strstr(line, "no user 'no-such-user-here'"),
+		      "%s", line);
+	rewrite_conf(path, TE0_V4);
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: reloaded: 0 added, 80 removed, 0 changed, 1 unchanged");
+	ck_assert(!iface_exists("t80"));
+	ck_assert(pings("198.18.0.2"));
+	ck_assert_int_eq(stop(&d), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(reload_refused_by_the_kernel_keeps_the_running_state)
 {
 	struct daemon d;
@@ -1579,6 +1619,7 @@ int main(void)
 	tcase_add_test(tc, reload_adds_removes_and_changes_interfaces);
 	tcase_add_test(tc, reload_with_a_broken_config_keeps_the_running_state);
 	tcase_add_test(tc, reload_refused_by_the_kernel_keeps_the_running_state);
+	tcase_add_test(tc, a_reload_of_many_interfaces_and_unknown_names_keeps_serving);
 	tcase_add_test(tc, reload_changing_the_owner_recreates_only_that_device);
 	tcase_add_test(tc, pings_to_unchanged_interfaces_are_never_lost_during_reloads);
 	tcase_add_test(tc, deleted_interface_under_load_is_recreated_without_spinning);

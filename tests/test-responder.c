@@ -681,9 +681,10 @@ START_TEST(reload_applies_the_difference_in_place)
 		      "[te3]\naddress = 198.18.0.13 peer 198.18.0.14\n");
 	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
 	ck_assert_uint_eq(res.changed, 1);
-	te_sh_out(out, sizeof(out), "ip addr show dev te2");
+	te_sh_out(out, sizeof(out), "ip addr show dev te2; ip route show dev te2");
 	ck_assert_msg(strstr(out, "2001:db8:2::1/56") && !strstr(out, "/64") &&
-			  strstr(out, "peer 198.18.0.11/32") && !strstr(out, "0.10"),
+			  strstr(out, "peer 198.18.0.11/32") && !strstr(out, "0.10") &&
+			  strstr(out, "198.18.129.0/24"), /* flushed with the old address */
 		      "te2:\n%s", out);
 	/* The same configuration again: nothing to do. */
 	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
@@ -916,6 +917,69 @@ START_TEST(a_foreign_device_next_to_our_group_is_left_alone)
 }
 END_TEST
 
+START_TEST(a_reload_brings_back_what_was_lost_and_remakes_devices)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t =
+	    responder(base,
+		      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+		      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\npersist = yes\n",
+		      &log);
+	struct tunecho_config *next = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					     "persist = yes\nowner = 0\n");
+	struct tunecho_reload_result res;
+	unsigned te1 = if_nametoindex("te1");
+	char out[256];
+
+	/* te0 deleted, no recreate: the same file again brings it back. */
+	ck_assert_int_eq(te_sh("ip link del te0"), 0);
+	run_for(base, 100);
+	ck_assert_int_eq(tunecho_reload(t, next, &res), 0);
+	ck_assert_uint_eq(res.changed, 2);
+	ck_assert_ptr_nonnull(strstr(log.text, "te0: it was lost: making the device anew"));
+	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.0.2 >/dev/null"), 0);
+	/* te1's owner changed: a new persistent device, not the old one taken back. */
+	ck_assert_uint_ne(if_nametoindex("te1"), te1);
+	ck_assert_ptr_nonnull(strstr(log.text, "te1: serving (created, persistent)"));
+	te_sh_out(out, sizeof(out), "ip -d link show te1 | grep -o 'user [a-z0-9]*'");
+	ck_assert_str_eq(out, "user root\n");
+	tunecho_free(t);
+	ck_assert_int_eq(te_sh("ip link del te1"), 0);
+	tunecho_config_free(next);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(an_attached_device_grown_by_a_reload_is_recreated_whole)
+{
+	struct event_base *base = event_base_new();
+	struct tunecho_config *next = config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+					     "address = 198.18.0.5/32\naddress = 2001:db8:3::1/64\n"
+					     "attach = yes\nrecreate = yes\n");
+	struct tunecho *t;
+	char out[4096];
+
+	/* The first address is already there: not ours, not recorded. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0 && "
+			       "ip addr add 198.18.0.1 peer 198.18.0.2 dev te0"),
+			 0);
+	t = responder(base,
+		      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\nattach = yes\nrecreate = yes\n",
+		      NULL);
+	ck_assert_int_eq(tunecho_reload(t, next, NULL), 0);
+	ck_assert_int_eq(te_sh("ip link del te0"), 0);
+	ck_assert(run_until(base, "ip -6 addr show dev te0 | grep -q 2001:db8:3::1", 3000));
+	te_sh_out(out, sizeof(out), "ip addr show dev te0");
+	ck_assert_msg(strstr(out, "198.18.0.1 peer 198.18.0.2/32") && strstr(out, "198.18.0.5/32"),
+		      "te0:\n%s", out);
+	tunecho_free(t);
+	tunecho_config_free(next);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(arguments_are_checked)
 {
 	struct event_base *base = event_base_new();
@@ -961,6 +1025,8 @@ int main(void)
 	tcase_add_test(tc, an_overflowing_monitor_reads_everything_again);
 	tcase_add_test(tc, many_devices_at_once_do_not_overflow_the_watch);
 	tcase_add_test(tc, a_foreign_device_next_to_our_group_is_left_alone);
+	tcase_add_test(tc, a_reload_brings_back_what_was_lost_and_remakes_devices);
+	tcase_add_test(tc, an_attached_device_grown_by_a_reload_is_recreated_whole);
 	tcase_add_test(tc, arguments_are_checked);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);

@@ -54,6 +54,10 @@ static void daemon_work(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0) /* syslog's reconnect */
 		_exit(13);
+	/* glibc's relocation of a loaded module: read-only is fine. */
+	big = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big == MAP_FAILED || mprotect(big, 4096, PROT_READ) < 0)
+		_exit(16);
 	/* A reload: the config read again, an interface's index looked up. */
 	f = fopen("/etc/hostname", "re");
 	if (!f)
@@ -88,6 +92,16 @@ static void open_an_inet_socket(void)
 	socket(AF_INET, SOCK_DGRAM, 0);
 }
 
+/* Memory made executable: never, though read-only is allowed. */
+static void make_memory_executable(void)
+{
+	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED || mprotect(page, 4096, PROT_READ) < 0)
+		_exit(21);
+	mprotect(page, 4096, PROT_READ | PROT_EXEC);
+}
+
 static void exec_a_shell(void)
 {
 	execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
@@ -104,8 +118,9 @@ START_TEST(the_running_daemon_s_calls_are_allowed)
 }
 END_TEST
 
-static void (*const refused[])(void) = {call_getppid, create_a_file, an_ioctl_that_is_not_a_tun_one,
-					open_an_inet_socket, exec_a_shell};
+static void (*const refused[])(void) = {
+    call_getppid,	 create_a_file,		 an_ioctl_that_is_not_a_tun_one,
+    open_an_inet_socket, make_memory_executable, exec_a_shell};
 
 START_TEST(anything_else_kills_the_process)
 {

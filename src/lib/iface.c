@@ -434,7 +434,10 @@ int te_iface_reopen(struct te_iface *ifc)
 
 	ifc->n_addrs = ifc->n_routes = 0; /* they went with the old device */
 	ifc->down_logged = false;
-	r = open_and_index(t, ifc);
+	/* Its settings may have grown in a reload while it was lost. */
+	r = te_iface_reserve(ifc, ic->n_addrs, ic->n_routes);
+	if (r == 0)
+		r = open_and_index(t, ifc);
 	if (r == 0)
 		r = te_ifaces_configure(t, &ifc, &ic, 1, true);
 	if (r == 0)
@@ -507,6 +510,42 @@ void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 				ifc->addrs[kept++] = ifc->addrs[k];
 		ifc->n_addrs = kept;
 	}
+}
+
+void te_ifaces_readd_routes(struct tunecho *t, struct te_iface **ifcs, size_t n)
+{
+	char text[TE_ADDRESS_STRLEN + 8], unused[TE_NL_MSGLEN];
+	struct batch b = {0};
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += ifcs[i]->fd >= 0 ? ifcs[i]->n_routes : 0;
+	if (!total)
+		return;
+	b.reqs = calloc(total, sizeof(*b.reqs));
+	if (!b.reqs) {
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory: routes not checked");
+		return;
+	}
+	te_nl_batch_begin(t->nl);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; ifcs[i]->fd >= 0 && k < ifcs[i]->n_routes; k++) {
+			b.reqs[b.n++] =
+			    (struct pending){.ifc = ifcs[i], .route = &ifcs[i]->routes[k]};
+			te_nl_route(t->nl, TE_NL_REPLACE, ifcs[i]->ifindex, &ifcs[i]->routes[k],
+				    unused);
+		}
+	}
+	if (te_nl_batch_end(t->nl, on_refusal, &b) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while adding routes again");
+	for (size_t i = 0; i < b.n; i++) {
+		if (!b.reqs[i].err)
+			continue;
+		subject(&b.reqs[i], text, sizeof(text));
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: adding %s again: %s", b.reqs[i].ifc->name,
+		       text, strerror(-b.reqs[i].err));
+	}
+	free(b.reqs);
 }
 
 /* Whether every member of the link group is among @ifcs (and goes now). */

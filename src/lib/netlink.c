@@ -338,15 +338,22 @@ bool te_nl_parse_link(const struct nlmsghdr *nlh, struct te_link_info *out)
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
 
+	/* AF_UNSPEC only: AF_BRIDGE news is of bridge ports (a port leaving its
+	 * bridge is an RTM_DELLINK too, of a device that stays). */
 	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)) || ifi->ifi_family != AF_UNSPEC)
 		return false;
 	*out = (struct te_link_info){.ifindex = ifi->ifi_index, .flags = ifi->ifi_flags};
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
 	{
-		if (mnl_attr_get_type(attr) == IFLA_GROUP &&
-		    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			out->group = mnl_attr_get_u32(attr);
+		int type = mnl_attr_get_type(attr);
+		uint32_t *u32 = type == IFLA_GROUP    ? &out->group
+				: type == IFLA_MTU    ? &out->mtu
+				: type == IFLA_TXQLEN ? &out->txqlen
+						      : NULL;
+
+		if (u32 && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			*u32 = mnl_attr_get_u32(attr);
 		else if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
 			 mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
 			snprintf(out->name, sizeof(out->name), "%s", mnl_attr_get_str(attr));
@@ -380,7 +387,7 @@ bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out)
 	}
 	/* Our end is IFA_LOCAL when given (a peer address), else IFA_ADDRESS. */
 	if (!have_local && have_address)
-		memcpy(out->local, address, sizeof(address));
+		memcpy(out->local, address, te_addr_len(out->family));
 	return have_local || have_address;
 }
 

@@ -86,6 +86,8 @@ struct te_link_info {
 	int ifindex;
 	unsigned flags; /* IFF_UP, ... */
 	uint32_t group;
+	uint32_t mtu;
+	uint32_t txqlen;
 	char name[16];
 };
 

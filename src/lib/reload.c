@@ -17,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/rtnetlink.h>
+
+#include "netlink.h"
 #include "responder.h"
 #include "util.h"
 
-/* What a TUN device has before anyone sets them: to undo an MTU or queue
- * length that the old configuration left to the kernel. */
+/* What a TUN device has before anyone sets them: a setting that goes
+ * from the configuration goes back to this. */
 #define TE_TUN_MTU    1500
 #define TE_TUN_TXQLEN 500
 
@@ -73,6 +76,7 @@ struct change {
 	 * entry per address). */
 	struct te_iface_config displaced;
 	size_t had_addrs, had_routes; /* recorded before: to undo what follows */
+	uint32_t was_mtu, was_txqlen; /* the link's, before: to undo a change */
 };
 
 struct plan {
@@ -84,6 +88,7 @@ struct plan {
 	struct te_iface **drop; /* interfaces that go */
 	size_t n_drop;
 	const struct te_iface_config **renew; /* new devices for old names */
+	const char **why_renew;
 	size_t n_renew;
 	size_t unchanged;
 };
@@ -146,6 +151,7 @@ static void plan_free(struct plan *p)
 	free(p->change);
 	free(p->drop);
 	free(p->renew);
+	free(p->why_renew);
 }
 
 /* Sort every interface of @cfg and of @t into the plan's lists. */
@@ -157,8 +163,9 @@ static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct
 	p->added = calloc(n ? n : 1, sizeof(*p->added));
 	p->change = calloc(n ? n : 1, sizeof(*p->change));
 	p->renew = calloc(n ? n : 1, sizeof(*p->renew));
+	p->why_renew = calloc(n ? n : 1, sizeof(*p->why_renew));
 	p->drop = calloc(t->n_ifaces ? t->n_ifaces : 1, sizeof(*p->drop));
-	if (!p->add || !p->added || !p->change || !p->renew || !p->drop)
+	if (!p->add || !p->added || !p->change || !p->renew || !p->why_renew || !p->drop)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct te_iface_config *ic = &cfg->ifaces[i];
@@ -169,11 +176,18 @@ static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct
 			p->add[p->n_add++] = ic;
 			continue;
 		}
+		/* Lost for good (no re-creation coming): a reload brings it back. */
+		if (t->ifaces[at]->fd < 0 && !te_watch_will_recreate(t->ifaces[at])) {
+			p->why_renew[p->n_renew] = "it was lost";
+			p->renew[p->n_renew++] = ic;
+			continue;
+		}
 		if (same_config(&t->ifaces[at]->cfg, ic)) {
 			p->unchanged++;
 			continue;
 		}
 		if (!same_device(&t->ifaces[at]->cfg, ic)) {
+			p->why_renew[p->n_renew] = "owner, group, persist or attach changed";
 			p->renew[p->n_renew++] = ic;
 			continue;
 		}
@@ -231,6 +245,37 @@ static bool no_longer_wanted(const struct te_iface *ifc, const struct te_address
 	return a ? !has_address(&ifc->cfg, a) : !has_route(&ifc->cfg, r);
 }
 
+/* Note each changed link's MTU and queue length as the kernel has them. */
+static void on_link(void *arg, const struct nlmsghdr *nlh)
+{
+	struct plan *p = arg;
+	struct te_link_info link;
+
+	if (!te_nl_parse_link(nlh, &link))
+		return;
+	for (size_t i = 0; i < p->n_change; i++) {
+		struct change *c = &p->change[i];
+
+		if (c->ifc->ifindex == link.ifindex && c->ifc->fd >= 0) {
+			c->was_mtu = link.mtu;
+			c->was_txqlen = link.txqlen;
+		}
+	}
+}
+
+/*
+ * What the links have now, for those whose MTU or queue length changes:
+ * the configuration may have left them to the kernel, or an admin.
+ */
+static int read_links(struct tunecho *t, struct plan *p)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->n_change; i++)
+		any = any || p->change[i].delta.mtu || p->change[i].delta.txqlen;
+	return any ? te_nl_dump(t->nl, RTM_GETLINK, on_link, p) : 0;
+}
+
 /* Put back the MTU and queue length changed by a failed reload. */
 static void undo_links(struct tunecho *t, struct plan *p, struct te_iface **ifcs)
 {
@@ -242,13 +287,12 @@ static void undo_links(struct tunecho *t, struct plan *p, struct te_iface **ifcs
 		for (size_t i = 0; i < p->n_change; i++) {
 			const struct change *c = &p->change[i];
 
-			if (!c->delta.mtu && !c->delta.txqlen)
+			if ((!c->delta.mtu && !c->delta.txqlen) || c->ifc->fd < 0)
 				continue;
 			if (c->delta.mtu)
-				back[n].mtu = c->ifc->cfg.mtu ? c->ifc->cfg.mtu : TE_TUN_MTU;
+				back[n].mtu = c->was_mtu;
 			if (c->delta.txqlen)
-				back[n].txqlen =
-				    c->ifc->cfg.txqlen ? c->ifc->cfg.txqlen : TE_TUN_TXQLEN;
+				back[n].txqlen = c->was_txqlen;
 			ifcs[n] = c->ifc;
 			old[n] = &back[n];
 			n++;
@@ -286,11 +330,14 @@ static void put_back(struct tunecho *t, struct plan *p, struct te_iface **ifcs,
  */
 static int apply_fallible(struct tunecho *t, struct plan *p)
 {
-	struct te_iface **ifcs = calloc(p->n_change ? p->n_change : 1, sizeof(*ifcs));
-	const struct te_iface_config **deltas =
-	    calloc(p->n_change ? p->n_change : 1, sizeof(*deltas));
-	size_t n = 0;
-	int r = ifcs && deltas ? 0 : -ENOMEM;
+	size_t size = p->n_change ? p->n_change : 1, n = 0, n_serving = 0;
+	/* The changed interfaces that serve (a lost one is re-created with the
+	 * new settings); the same with their deltas; room for the undoing. */
+	struct te_iface **serving = calloc(size, sizeof(*serving));
+	struct te_iface **ifcs = calloc(size, sizeof(*ifcs));
+	struct te_iface **scratch = calloc(size, sizeof(*scratch));
+	const struct te_iface_config **deltas = calloc(size, sizeof(*deltas));
+	int r = serving && ifcs && scratch && deltas ? 0 : -ENOMEM;
 
 	if (r == 0 && p->n_add)
 		r = te_ifaces_start(t, p->add, p->n_add, p->added);
@@ -298,11 +345,13 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 		p->n_add = 0;
 		goto out;
 	}
+	if (read_links(t, p) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING,
+		       "reading the links failed: a failed reload would not undo MTU changes");
 	for (size_t i = 0; i < p->n_change; i++)
-		if (p->change[i].ifc->fd >= 0) /* lost: re-created with the new settings */
-			ifcs[n++] = p->change[i].ifc;
-	te_ifaces_remove_added(t, ifcs, n, displaced, p);
-	n = 0;
+		if (p->change[i].ifc->fd >= 0)
+			serving[n_serving++] = p->change[i].ifc;
+	te_ifaces_remove_added(t, serving, n_serving, displaced, p);
 	for (size_t i = 0; i < p->n_change && r == 0; i++) {
 		struct change *c = &p->change[i];
 
@@ -319,15 +368,22 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 		r = te_ifaces_configure(t, ifcs, deltas, n, false);
 	if (r) {
 		te_ifaces_remove_added(t, ifcs, n, added_now, p);
-		undo_links(t, p, ifcs);
-		put_back(t, p, ifcs, deltas);
+		undo_links(t, p, scratch);
+		put_back(t, p, scratch, deltas);
+	}
+	/* Removing an interface's last IPv4 address, however briefly, made
+	 * the kernel flush its IPv4 routes: ours go in again. */
+	te_ifaces_readd_routes(t, serving, n_serving);
+	if (r) {
 		te_ifaces_stop(t, p->added, p->n_add, false);
 		p->n_add = 0;
 	}
 out:
 	if (r == -ENOMEM)
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
+	free(serving);
 	free(ifcs);
+	free(scratch);
 	free(deltas);
 	return r;
 }
@@ -361,6 +417,7 @@ static int commit(struct tunecho *t, struct plan *p)
 		ifcs[i] = c->ifc;
 	}
 	te_ifaces_remove_added(t, ifcs, p->n_change, no_longer_wanted, NULL);
+	te_ifaces_readd_routes(t, ifcs, p->n_change); /* see apply_fallible() */
 	free(ifcs);
 
 	for (size_t i = 0; i < p->n_drop; i++) {
@@ -380,11 +437,11 @@ static int commit(struct tunecho *t, struct plan *p)
 	for (size_t i = 0; i < p->n_renew; i++) {
 		struct te_iface *old = t->ifaces[te_iface_index(t, p->renew[i]->name)], *ifc;
 
-		te_log(&t->log, TUNECHO_LOG_NOTICE,
-		       "%s: owner, group, persist or attach changed: making the device anew",
-		       old->name);
+		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: %s: making the device anew", old->name,
+		       p->why_renew[i]);
 		unlist(t, old);
-		te_ifaces_stop(t, &old, 1, true);
+		/* Persistent or not: this device goes, a new one comes. */
+		te_ifaces_stop(t, &old, 1, false);
 		if (te_ifaces_start(t, &p->renew[i], 1, &ifc) == 0) {
 			t->ifaces[t->n_ifaces++] = ifc;
 			te_iface_log_serving(ifc, "serving");

@@ -134,17 +134,20 @@ static uint64_t now_ns(void)
  */
 #define TE_SPIN_MAX_NS 2000000u
 
-static void busy_poll(struct te_iface *ifc)
+static int busy_poll(struct te_iface *ifc)
 {
 	uint64_t now = now_ns();
 	uint64_t quiet_until = now + ifc->t->busy_poll_ns;
 	uint64_t give_back = now + TE_SPIN_MAX_NS;
+	int done = 0;
 
 	while (ifc->fd >= 0 && now < quiet_until && now < give_back) {
-		if (drain(ifc, TE_BUDGET) > 0)
+		done = drain(ifc, TE_BUDGET);
+		if (done > 0)
 			quiet_until = now_ns() + ifc->t->busy_poll_ns;
 		now = now_ns();
 	}
+	return done; /* the last drain's: a full budget left packets behind */
 }
 
 void te_on_readable(evutil_socket_t fd, short what, void *arg)
@@ -156,16 +159,12 @@ void te_on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	done = drain(ifc, TE_BUDGET);
-	if (ifc->fd < 0)
-		return;
-	if (done == TE_BUDGET) {
-		/* Edge-triggered: nobody will say the rest is there. Come back
-		 * after the other ready interfaces had their turn. */
+	if (done > 0 && done < TE_BUDGET && ifc->t->busy_poll_ns && ifc->fd >= 0)
+		done = busy_poll(ifc);
+	/* Edge-triggered: nobody will say the rest is there. Come back after
+	 * the other ready interfaces had their turn. */
+	if (done == TE_BUDGET && ifc->fd >= 0)
 		event_active(ifc->ev, EV_READ, 0);
-		return;
-	}
-	if (done > 0 && ifc->t->busy_poll_ns)
-		busy_poll(ifc);
 }
 
 int tunecho_new(struct tunecho **out, struct event_base *base)

@@ -18,8 +18,9 @@
 /*
  * Packets handled per wake-up of one interface before the loop moves on:
  * large enough to amortise the wake-up, small enough that a flooded
- * interface cannot starve the others (epoll is level-triggered, so what is
- * left is picked up on the next pass).
+ * interface cannot starve the others. The events are edge-triggered, so
+ * an interface that used its whole budget re-activates its own event and
+ * gets its next turn after the others.
  */
 #define TE_BUDGET 64
 
@@ -109,6 +110,9 @@ typedef bool te_remove_fn(const struct te_iface *ifc, const struct te_address *a
 void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 			    te_remove_fn *which, void *arg);
 
+/* Add the routes recorded on @ifcs again, where missing (iface.c). */
+void te_ifaces_readd_routes(struct tunecho *t, struct te_iface **ifcs, size_t n);
+
 /* Room in @ifc's lists of what we added for so many in all. 0 or -ENOMEM. */
 int te_iface_reserve(struct te_iface *ifc, size_t n_addrs, size_t n_routes);
 
@@ -153,6 +157,8 @@ void te_watch_stop(struct tunecho *t);
  */
 bool te_watch_mute(struct tunecho *t, size_t n);
 void te_watch_unmute(struct tunecho *t, bool muted);
+/* Whether lost @ifc has its re-creation pending. */
+bool te_watch_will_recreate(const struct te_iface *ifc);
 /* Forget @ifc's pending re-creation (it is being freed). */
 void te_watch_forget(struct te_iface *ifc);
 

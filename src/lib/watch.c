@@ -141,17 +141,25 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	struct te_iface *ifc = arg;
 	struct timeval tv;
 
+	int r;
+
 	(void)fd;
 	(void)what;
-	if (ifc->fd >= 0)
-		return;
-	if (te_iface_reopen(ifc) == 0) {
+	if (ifc->fd >= 0 || !ifc->cfg.watch.recreate)
+		return; /* back already, or a reload said recreate = no */
+	r = te_iface_reopen(ifc);
+	if (r == 0) {
 		ifc->recreated_ms = now_ms();
 		te_iface_log_serving(ifc, "recreated, serving again");
 		return;
 	}
-	ifc->backoff_ms =
-	    ifc->backoff_ms * 2 > TE_RETRY_MAX_MS ? TE_RETRY_MAX_MS : ifc->backoff_ms * 2;
+	if (r == -EPERM || r == -EACCES) {
+		te_log(&ifc->t->log, TUNECHO_LOG_ERR,
+		       "%s: not recreating it: that needs CAP_NET_ADMIN; a restart brings it back",
+		       ifc->name);
+		return;
+	}
+	ifc->backoff_ms = next_backoff(ifc->backoff_ms);
 	te_log(&ifc->t->log, TUNECHO_LOG_WARNING, "%s: could not recreate it; next try in %u ms",
 	       ifc->name, ifc->backoff_ms);
 	tv = (struct timeval){.tv_sec = ifc->backoff_ms / 1000,
@@ -194,6 +202,11 @@ void te_iface_lost(struct te_iface *ifc, const char *why)
 	}
 	te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s; no longer serving it; recreating it in %u ms",
 	       ifc->name, why, ifc->backoff_ms);
+}
+
+bool te_watch_will_recreate(const struct te_iface *ifc)
+{
+	return ifc->retry && evtimer_pending(ifc->retry, NULL);
 }
 
 void te_watch_forget(struct te_iface *ifc)

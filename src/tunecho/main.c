@@ -282,7 +282,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 			 d->config_path);
 		r = -EINVAL;
 	}
-	if (r == 0 && ensure_fd_limit(d, tunecho_config_iface_count(next)) < 0) {
+	/* New interfaces open before removed ones close: room for both. */
+	if (r == 0 && ensure_fd_limit(d, tunecho_iface_count(d->responder) +
+					     tunecho_config_iface_count(next)) < 0) {
 		snprintf(err, sizeof(err), "the open-file limit is too low (see above)");
 		r = -EMFILE;
 	}

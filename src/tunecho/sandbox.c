@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <sys/ioctl.h>
+#include <linux/netlink.h>
 #include <linux/sockios.h>
+#include <nss.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 /*
@@ -54,12 +57,44 @@ static int allow_if(scmp_filter_ctx ctx, int syscall, unsigned arg, unsigned lon
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &cmp);
 }
 
+/*
+ * setsockopt(): only to stop and start listening to the network's news
+ * around a bulk start or stop. mprotect(): never to make memory
+ * executable; glibc needs it when a user or group lookup loads an NSS
+ * module (a reload that names one).
+ */
+static int allow_the_rest(scmp_filter_ctx ctx)
+{
+	static const int memberships[] = {NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP};
+	const struct scmp_arg_cmp no_exec = {
+	    .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = 0};
+	int r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, &no_exec);
+
+	for (size_t i = 0; r == 0 && i < sizeof(memberships) / sizeof(memberships[0]); i++) {
+		const struct scmp_arg_cmp cmp[] = {
+		    {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOL_NETLINK},
+		    {.arg = 2, .op = SCMP_CMP_EQ, .datum_a = (unsigned)memberships[i]},
+		};
+
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, cmp);
+	}
+	return r;
+}
+
 int sandbox_install(char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	const struct scmp_arg_cmp unix_only = {
 	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0};
-	int r = ctx ? 0 : -ENOMEM;
+	scmp_filter_ctx ctx;
+	int r;
+
+	/* A reload looks up user and group names. NSS modules other than
+	 * files (systemd's userdb, sss, ldap) make calls no allow-list can
+	 * foresee: from here on, /etc/passwd and /etc/group only. */
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	r = ctx ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
@@ -69,6 +104,8 @@ int sandbox_install(char *err, size_t errlen)
 		r = allow_if(ctx, SCMP_SYS(openat), 2, open_flags[i]);
 	for (size_t i = 0; r == 0 && i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
 		r = allow_if(ctx, SCMP_SYS(ioctl), 1, ioctls[i]);
+	if (r == 0)
+		r = allow_the_rest(ctx);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r < 0)
