@@ -352,8 +352,7 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 		a.has_peer = true;
 	}
 	for (size_t i = 0; i < ic->n_addrs; i++) {
-		if (ic->addrs[i].local.family == a.local.family &&
-		    !memcmp(&ic->addrs[i].local.addr, &a.local.addr, te_addr_len(a.local.family))) {
+		if (te_same_address(&ic->addrs[i].local, a.local.family, a.local.addr.bytes)) {
 			fail(ps, "address: %s is given twice for %s", tok[0], ic->name);
 			return;
 		}
@@ -644,8 +643,7 @@ int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_conf
 
 bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
 {
-	return a->family == b->family && a->len == b->len &&
-	       !memcmp(a->addr.bytes, b->addr.bytes, te_addr_len(a->family));
+	return a->len == b->len && te_same_address(a, b->family, b->addr.bytes);
 }
 
 bool te_address_equal(const struct te_address *a, const struct te_address *b)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tunecho.h"
 
@@ -70,6 +71,12 @@ struct tunecho_config {
 static inline size_t te_addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
+}
+
+/* Whether @p is the address @bytes of @family, whatever its length. */
+static inline bool te_same_address(const struct te_prefix *p, int family, const void *bytes)
+{
+	return p->family == family && !memcmp(p->addr.bytes, bytes, te_addr_len(family));
 }
 
 /* Deep-copy @src into @dst (which is overwritten). Returns 0 or -ENOMEM. */

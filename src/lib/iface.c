@@ -198,6 +198,28 @@ static void subject(const struct pending *p, char *buf, size_t size)
 	snprintf(buf, size, "%s %s", p->addr ? "address" : "route", text);
 }
 
+/*
+ * Send the address and route requests queued for @b; if the exchange
+ * fails, say @failed; for each refusal, "NAME: @doing SUBJECT@tail: why".
+ */
+static void send_and_warn(struct tunecho *t, struct batch *b, const char *failed, const char *doing,
+			  const char *tail)
+{
+	char text[TE_ADDRESS_STRLEN + 8];
+
+	if (te_nl_batch_end(t->nl, on_refusal, b) < 0)
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s", failed);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct pending *p = &b->reqs[i];
+
+		if (!p->err)
+			continue;
+		subject(p, text, sizeof(text));
+		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s %s%s: %s", p->ifc->name, doing, text,
+		       tail, strerror(-p->err));
+	}
+}
+
 static void describe(const struct pending *p, char *buf, size_t size)
 {
 	char what[TE_ADDRESS_STRLEN + 8];
@@ -450,7 +472,7 @@ int te_iface_reopen(struct te_iface *ifc)
 void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 			    te_remove_fn *which, void *arg)
 {
-	char text[TE_ADDRESS_STRLEN + 8], unused[TE_NL_MSGLEN];
+	char unused[TE_NL_MSGLEN];
 	struct batch b = {0};
 	size_t total = 0;
 
@@ -481,19 +503,7 @@ void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 			te_nl_addr(t->nl, TE_NL_REMOVE, ifc->ifindex, &ifc->addrs[k], unused);
 		}
 	}
-	if (b.n && te_nl_batch_end(t->nl, on_refusal, &b) < 0)
-		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while removing addresses");
-	else if (!b.n)
-		te_nl_batch_end(t->nl, NULL, NULL);
-	for (size_t i = 0; i < b.n; i++) {
-		const struct pending *p = &b.reqs[i];
-
-		if (!p->err)
-			continue;
-		subject(p, text, sizeof(text));
-		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: removing %s: %s", p->ifc->name, text,
-		       strerror(-p->err));
-	}
+	send_and_warn(t, &b, "rtnetlink failed while removing addresses", "removing", "");
 	free(b.reqs);
 	/* Whatever the outcome, they are no longer ours to remove. */
 	for (size_t i = 0; i < n; i++) {
@@ -514,7 +524,7 @@ void te_ifaces_remove_added(struct tunecho *t, struct te_iface **ifcs, size_t n,
 
 void te_ifaces_readd_routes(struct tunecho *t, struct te_iface **ifcs, size_t n)
 {
-	char text[TE_ADDRESS_STRLEN + 8], unused[TE_NL_MSGLEN];
+	char unused[TE_NL_MSGLEN];
 	struct batch b = {0};
 	size_t total = 0;
 
@@ -536,15 +546,7 @@ void te_ifaces_readd_routes(struct tunecho *t, struct te_iface **ifcs, size_t n)
 				    unused);
 		}
 	}
-	if (te_nl_batch_end(t->nl, on_refusal, &b) < 0)
-		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while adding routes again");
-	for (size_t i = 0; i < b.n; i++) {
-		if (!b.reqs[i].err)
-			continue;
-		subject(&b.reqs[i], text, sizeof(text));
-		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: adding %s again: %s", b.reqs[i].ifc->name,
-		       text, strerror(-b.reqs[i].err));
-	}
+	send_and_warn(t, &b, "rtnetlink failed while adding routes again", "adding", " again");
 	free(b.reqs);
 }
 
@@ -706,20 +708,29 @@ int te_iface_index(const struct tunecho *t, const char *name)
 	return -1;
 }
 
-int tunecho_remove_iface(struct tunecho *t, const char *name)
+struct te_iface *te_iface_unlist(struct tunecho *t, const char *name)
 {
+	int i = te_iface_index(t, name);
 	struct te_iface *ifc;
-	int i;
 
-	if (!t || !name)
-		return -EINVAL;
-	i = te_iface_index(t, name);
 	if (i < 0)
-		return -ENOENT;
+		return NULL;
 	ifc = t->ifaces[i];
 	memmove(&t->ifaces[i], &t->ifaces[i + 1],
 		(t->n_ifaces - (size_t)i - 1) * sizeof(*t->ifaces));
 	t->n_ifaces--;
+	return ifc;
+}
+
+int tunecho_remove_iface(struct tunecho *t, const char *name)
+{
+	struct te_iface *ifc;
+
+	if (!t || !name)
+		return -EINVAL;
+	ifc = te_iface_unlist(t, name);
+	if (!ifc)
+		return -ENOENT;
 	te_ifaces_stop(t, &ifc, 1, true);
 	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
 	return 0;

@@ -93,12 +93,6 @@ struct plan {
 	size_t unchanged;
 };
 
-static bool same_local(const struct te_address *a, const struct te_address *b)
-{
-	return a->local.family == b->local.family &&
-	       !memcmp(a->local.addr.bytes, b->local.addr.bytes, te_addr_len(a->local.family));
-}
-
 /* The recorded addresses of @ifc that the delta's new ones displace. */
 static int find_displaced(const struct te_iface *ifc, const struct te_iface_config *d,
 			  struct te_iface_config *out)
@@ -109,7 +103,8 @@ static int find_displaced(const struct te_iface *ifc, const struct te_iface_conf
 		return -ENOMEM;
 	for (size_t i = 0; i < ifc->n_addrs; i++)
 		for (size_t k = 0; k < d->n_addrs; k++)
-			if (same_local(&ifc->addrs[i], &d->addrs[k])) {
+			if (te_same_address(&ifc->addrs[i].local, d->addrs[k].local.family,
+					    d->addrs[k].local.addr.bytes)) {
 				out->addrs[out->n_addrs++] = ifc->addrs[i];
 				break;
 			}
@@ -388,18 +383,6 @@ out:
 	return r;
 }
 
-/* Take @ifc out of t->ifaces (it stays allocated). */
-static void unlist(struct tunecho *t, const struct te_iface *ifc)
-{
-	int i = te_iface_index(t, ifc->name);
-
-	if (i < 0)
-		return;
-	memmove(&t->ifaces[i], &t->ifaces[i + 1],
-		(t->n_ifaces - (size_t)i - 1) * sizeof(*t->ifaces));
-	t->n_ifaces--;
-}
-
 /* The part that does not fail: settings swapped in, old things removed. */
 static int commit(struct tunecho *t, struct plan *p)
 {
@@ -422,7 +405,7 @@ static int commit(struct tunecho *t, struct plan *p)
 
 	for (size_t i = 0; i < p->n_drop; i++) {
 		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", p->drop[i]->name);
-		unlist(t, p->drop[i]);
+		te_iface_unlist(t, p->drop[i]->name);
 	}
 	te_ifaces_stop(t, p->drop, p->n_drop, true);
 
@@ -435,11 +418,10 @@ static int commit(struct tunecho *t, struct plan *p)
 			te_iface_log_serving(p->change[i].ifc, "changed, serving");
 
 	for (size_t i = 0; i < p->n_renew; i++) {
-		struct te_iface *old = t->ifaces[te_iface_index(t, p->renew[i]->name)], *ifc;
+		struct te_iface *old = te_iface_unlist(t, p->renew[i]->name), *ifc;
 
 		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: %s: making the device anew", old->name,
 		       p->why_renew[i]);
-		unlist(t, old);
 		/* Persistent or not: this device goes, a new one comes. */
 		te_ifaces_stop(t, &old, 1, false);
 		if (te_ifaces_start(t, &p->renew[i], 1, &ifc) == 0) {

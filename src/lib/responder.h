@@ -122,6 +122,9 @@ void te_iface_log_serving(const struct te_iface *ifc, const char *what);
 /* The position of interface @name in t->ifaces, or -1. */
 int te_iface_index(const struct tunecho *t, const char *name);
 
+/* Take interface @name out of t->ifaces (not freed); it, or NULL. */
+struct te_iface *te_iface_unlist(struct tunecho *t, const char *name);
+
 /*
  * Take @n interfaces off the loop and away (iface.c): what we added to
  * devices that stay is removed, our devices are deleted (by link group

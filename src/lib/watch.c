@@ -111,13 +111,9 @@ static struct te_iface *serving(const struct te_watcher *w, int ifindex)
 
 static bool is_our_address(const struct te_iface *ifc, const struct te_addr_info *a)
 {
-	for (size_t i = 0; i < ifc->n_addrs; i++) {
-		const struct te_prefix *p = &ifc->addrs[i].local;
-
-		if (p->family == a->family &&
-		    !memcmp(p->addr.bytes, a->local, te_addr_len(p->family)))
+	for (size_t i = 0; i < ifc->n_addrs; i++)
+		if (te_same_address(&ifc->addrs[i].local, a->family, a->local))
 			return true;
-	}
 	return false;
 }
 
@@ -256,12 +252,9 @@ static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
 	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->t, a.ifindex)) < 0)
 		return;
 	ifc = l->t->ifaces[i];
-	for (size_t k = 0; k < ifc->n_addrs; k++) {
-		const struct te_prefix *p = &ifc->addrs[k].local;
-
-		if (p->family == a.family && !memcmp(p->addr.bytes, a.local, te_addr_len(a.family)))
+	for (size_t k = 0; k < ifc->n_addrs; k++)
+		if (te_same_address(&ifc->addrs[k].local, a.family, a.local))
 			l->seen[l->first[i] + k] = true;
-	}
 }
 
 /* Told about each refused restoring request (all are logged). */
@@ -281,22 +274,22 @@ static void on_restore_refused(void *arg, size_t index, int err, const char *msg
 
 /*
  * Say what changed under each interface, and with `restore`, undo it:
- * up again, the missing addresses again, and every route of ours again
- * (the kernel flushes IPv4 routes with the link or the last address).
+ * up again, the missing addresses again, and then every route of ours
+ * again (the kernel flushes IPv4 routes with the link or the last address).
  */
 static void act(struct look *l)
 {
 	struct tunecho *t = l->t;
-	size_t total = 0;
+	size_t total = 0, n = 0, n_restored = 0;
 	struct restoring r = {.t = t};
+	struct te_iface **restored = calloc(t->n_ifaces ? t->n_ifaces : 1, sizeof(*restored));
 	char text[TE_ADDRESS_STRLEN], unused[TE_NL_MSGLEN];
-	size_t n = 0;
 
 	for (size_t i = 0; i < t->n_ifaces; i++)
-		total += 1 + t->ifaces[i]->n_addrs + t->ifaces[i]->n_routes;
+		total += 1 + t->ifaces[i]->n_addrs;
 	r.who = calloc(total ? total : 1, sizeof(*r.who));
 	r.what = calloc(total ? total : 1, sizeof(*r.what));
-	if (!r.who || !r.what) {
+	if (!r.who || !r.what || !restored) {
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
 		goto out;
 	}
@@ -343,17 +336,16 @@ static void act(struct look *l)
 			changed = true;
 		}
 		ifc->n_addrs = kept;
-		for (size_t k = 0; changed && k < ifc->n_routes; k++) {
-			r.who[n] = ifc;
-			r.what[n++] = "adding a route again";
-			te_nl_route(t->nl, TE_NL_REPLACE, ifc->ifindex, &ifc->routes[k], unused);
-		}
+		if (changed)
+			restored[n_restored++] = ifc;
 	}
 	if (te_nl_batch_end(t->nl, on_restore_refused, &r) < 0)
 		te_log(&t->log, TUNECHO_LOG_WARNING, "rtnetlink failed while restoring");
+	te_ifaces_readd_routes(t, restored, n_restored);
 out:
 	free(r.who);
 	free(r.what);
+	free(restored);
 }
 
 /* ---- notifications ---- */

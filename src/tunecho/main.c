@@ -233,6 +233,24 @@ static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
 	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
+/*
+ * Load the configuration file, at start and at each reload. One without
+ * interfaces is refused too (-EINVAL), with what to do in @err.
+ */
+static int read_config(const struct daemon *d, struct tunecho_config **out, char *err, size_t size)
+{
+	int r = tunecho_config_load_file(out, d->config_path, err, size);
+
+	if (r == 0 && tunecho_config_iface_count(*out) == 0) {
+		snprintf(err, size, "%s: no interfaces: add a section such as [tun0]",
+			 d->config_path);
+		tunecho_config_free(*out);
+		*out = NULL;
+		r = -EINVAL;
+	}
+	return r;
+}
+
 /* Say which [global] settings of @next a reload leaves for the next start. */
 static void note_restart_only(struct daemon *d, const struct tunecho_config *next)
 {
@@ -276,12 +294,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		      d->no_reload);
 		return;
 	}
-	r = tunecho_config_load_file(&next, d->config_path, err, sizeof(err));
-	if (r == 0 && tunecho_config_iface_count(next) == 0) {
-		snprintf(err, sizeof(err), "%s: no interfaces: add a section such as [tun0]",
-			 d->config_path);
-		r = -EINVAL;
-	}
+	r = read_config(d, &next, err, sizeof(err));
 	/* New interfaces open before removed ones close: room for both. */
 	if (r == 0 && ensure_fd_limit(d, tunecho_iface_count(d->responder) +
 					     tunecho_config_iface_count(next)) < 0) {
@@ -350,16 +363,10 @@ int main(int argc, char **argv)
 
 	if (parse_options(&d, argc, argv))
 		return EXIT_USAGE;
-	r = tunecho_config_load_file(&cfg, d.config_path, err, sizeof(err));
+	r = read_config(&d, &cfg, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "tunecho: %s\n", err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	if (tunecho_config_iface_count(cfg) == 0) {
-		fprintf(stderr, "tunecho: %s: no interfaces: add a section such as [tun0]\n",
-			d.config_path);
-		tunecho_config_free(cfg);
-		return EXIT_USAGE;
 	}
 	if (d.check_only) {
 		printf("%s: OK, %zu interface%s\n", d.config_path, tunecho_config_iface_count(cfg),
