@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "packet.h"
+#include "reference.h"
 
 /* ------------------------------------------------------------------ */
 /* Reference checksum and byte helpers                                */
@@ -34,26 +35,6 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t ones_add(uint16_t a, uint16_t b)
-{
-	uint32_t s = (uint32_t)a + b;
-
-	return (uint16_t)((s & 0xffff) + (s >> 16));
-}
-
-/* One's complement sum of big-endian words, odd byte padded; not complemented. */
-static uint16_t ref_sum(const uint8_t *p, size_t len)
-{
-	uint16_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s = ones_add(s, (uint16_t)(p[i] << 8 | p[i + 1]));
-	if (i < len)
-		s = ones_add(s, (uint16_t)(p[i] << 8));
-	return s;
 }
 
 /* The sum of @len bytes without the 16-bit word at even offset @at. */
@@ -91,33 +72,6 @@ static uint16_t ref_csum6(const uint8_t *p)
 	uint16_t s = ones_add(ref_sum(p + 8, 32), ones_add((uint16_t)plen, 58));
 
 	return (uint16_t)~ones_add(s, ref_sum_skip(p + 40, plen, 2));
-}
-
-/* A fixed-seed generator (xorshift64*). */
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed ? seed : 1;
-}
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
-static size_t rng_upto(size_t n)
-{
-	return (size_t)(rng() % (n + 1));
-}
-
-static void rng_fill(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rng();
 }
 
 /* Big enough for the largest IPv6 packet (40 + 65535) plus trailing bytes. */
