@@ -629,6 +629,33 @@ START_TEST(a_flooded_interface_does_not_starve_another)
 }
 END_TEST
 
+START_TEST(busy_polling_answers_all_starves_nobody_and_idles_at_zero)
+{
+	struct daemon d;
+	const char *path = write_conf("[global]\n"
+				      "busy-poll-us = 1000\n"
+				      "[te0]\n"
+				      "address = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\n"
+				      "address = 198.18.0.5 peer 198.18.0.6\n");
+	double idle;
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	/* One request in flight on te0, spun for; te1 must still be served. */
+	ck_assert_int_eq(te_sh("ping -n -q -f -c 5000 -w 10 198.18.0.2 >/dev/null & "
+			       "sleep 0.1; ping -n -q -c 5 -i 0.05 -w 3 198.18.0.6 >/dev/null; "
+			       "r=$?; wait $! && exit $r"),
+			 0);
+	/* No traffic, no spinning: the busy poll ends 1 ms after the last packet. */
+	idle = cpu_share(&d, 500);
+	ck_assert_msg(idle < 0.05, "idle but using %.0f %% of a CPU", idle * 100);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(replies_of(&d, "te0") == 5000, "te0 replies wrong:\n%s", d.log);
+	ck_assert_msg(replies_of(&d, "te1") == 5, "te1 replies wrong:\n%s", d.log);
+	unlink_conf();
+}
+END_TEST
+
 /* Send @msg to UDP @port of @addr; true when the same bytes come back
  * within @ms milliseconds. */
 static bool udp_echoes(int family, const char *addr, uint16_t port, const char *msg, int ms)
@@ -1601,6 +1628,7 @@ int main(void)
 	tcase_add_test(tc, sample_config_answers_ping_ping6_and_fping);
 	tcase_add_test(tc, routed_prefix_answers_for_every_host);
 	tcase_add_test(tc, a_flooded_interface_does_not_starve_another);
+	tcase_add_test(tc, busy_polling_answers_all_starves_nobody_and_idles_at_zero);
 	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
 	tcase_add_test(tc, runs_as_an_unprivileged_user_after_set_up);
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);

@@ -357,9 +357,9 @@ static int watch_device(struct te_iface *ifc)
 {
 	struct tunecho *t = ifc->t;
 
-	/* Edge-triggered: a drain ends at EAGAIN (or re-activates itself), so
-	 * epoll need not poll every device again after each wake-up. */
-	ifc->ev = event_new(t->base, ifc->fd, EV_READ | EV_PERSIST | EV_ET, te_on_readable, ifc);
+	/* Level-triggered: a callback may leave packets queued (see
+	 * te_on_readable) and epoll reports the device again. */
+	ifc->ev = event_new(t->base, ifc->fd, EV_READ | EV_PERSIST, te_on_readable, ifc);
 	if (!ifc->ev || event_add(ifc->ev, NULL)) {
 		log_failure(t, ifc->name, "adding the read event", ENOMEM, NULL);
 		return -ENOMEM;

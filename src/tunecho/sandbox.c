@@ -17,7 +17,8 @@
 /*
  * What the daemon does once it is serving, read off strace of real runs:
  * the loop (epoll, timers), devices and sockets (read/write, netlink),
- * signals (libevent's self-pipe), malloc, time, exit; and for a reload or
+ * signals (libevent's self-pipe), malloc, time, sched_yield (busy polling),
+ * exit; and for a reload or
  * a re-created device: reading the config file, opening /dev/net/tun and
  * its ioctls, raising the open-file limit. syslog(3) may reconnect its
  * AF_UNIX socket and if_nametoindex(3) asks through one, hence socket()
@@ -36,6 +37,7 @@ static const int allowed[] = {
     SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),      SCMP_SYS(exit),
     SCMP_SYS(exit_group),   SCMP_SYS(lseek),	       SCMP_SYS(statx),
     SCMP_SYS(prlimit64),    SCMP_SYS(getrlimit),       SCMP_SYS(setrlimit),
+    SCMP_SYS(sched_yield),
 };
 
 /* The only ways a file may be opened: the config to read, /dev/net/tun. */
