@@ -18,9 +18,9 @@
 /*
  * Packets handled per wake-up of one interface before the loop moves on:
  * large enough to amortise the wake-up, small enough that a flooded
- * interface cannot starve the others. The events are edge-triggered, so
- * an interface that used its whole budget re-activates its own event and
- * gets its next turn after the others.
+ * interface cannot starve the others. The events are level-triggered: an
+ * interface that used its whole budget is reported again and gets its
+ * next turn after the others.
  */
 #define TE_BUDGET 64
 

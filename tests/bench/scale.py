@@ -22,7 +22,8 @@ and 2001:db8:1:i::1/64; + 3 and 2001:db8:2:i::1/64 are the reload's extras.
   echo        tunecho-load -c on IPv4 and IPv6, 2000 requests in flight in all:
               over 1000 interfaces (window 1 each) against over 1 (window
               1000); reported, with no target: a thousand descriptors
-              cost epoll and the empty read that ends each one's drain
+              cost epoll and the kernel's per-device work (the
+              floor pays it too: see bench.py's 256/1 line)
 
 Every part runs 3 times (once with --quick), interleaved; medians are
 reported. The one-by-one close runs once: with 1000 it takes ~18 s, which
