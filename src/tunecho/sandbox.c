@@ -18,9 +18,8 @@
  * What the daemon does once it is serving, read off strace of real runs:
  * the loop (epoll, timers), devices and sockets (read/write, netlink),
  * signals (libevent's self-pipe), malloc, time, sched_yield (busy polling),
- * exit; and for a reload or
- * a re-created device: reading the config file, opening /dev/net/tun and
- * its ioctls, raising the open-file limit. syslog(3) may reconnect its
+ * exit; and for a reload or a re-created device: reading the config file,
+ * opening /dev/net/tun and its ioctls, raising the open-file limit. syslog(3) may reconnect its
  * AF_UNIX socket and if_nametoindex(3) asks through one, hence socket()
  * for AF_UNIX only.
  */
