@@ -19,9 +19,9 @@
  * the loop (epoll, timers), devices and sockets (read/write, netlink),
  * signals (libevent's self-pipe), malloc, time, sched_yield (busy polling),
  * exit; and for a reload or a re-created device: reading the config file,
- * opening /dev/net/tun and its ioctls, raising the open-file limit. syslog(3) may reconnect its
- * AF_UNIX socket and if_nametoindex(3) asks through one, hence socket()
- * for AF_UNIX only.
+ * opening /dev/net/tun and its ioctls, raising the open-file limit.
+ * syslog(3) may reconnect its AF_UNIX socket and if_nametoindex(3) asks
+ * through one, hence socket() for AF_UNIX only.
  */
 static const int allowed[] = {
     SCMP_SYS(read),	    SCMP_SYS(write),	       SCMP_SYS(readv),
