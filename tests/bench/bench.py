@@ -11,6 +11,9 @@ itself under `unshare -n`), with addresses from 198.18.0.0/15 only:
               the same tunecho-load run, with 1, 16 and 256 interfaces;
               losses split into the TUN queues' drops (ring) and requests
               tunecho read but did not answer (its own counters)
+  side by side  tunecho and the floor at the same time on one CPU, each on
+              devices of its own, under one tunecho-load run over both: the
+              precise comparison, on which the targets are judged
   latency     one `ping -f` (one request in flight) for a fixed count:
               tunecho, tunecho with busy-poll-us, the floor, the kernel;
               placed by the scheduler, and with the responder on a CPU of
@@ -18,11 +21,12 @@ itself under `unshare -n`), with addresses from 198.18.0.0/15 only:
   clients     8 parallel `ping -f -l 16` and one fping across all interfaces
   memory      tunecho's RSS with 1 and 256 interfaces
 
-Each part runs in rounds (11, latency 5; 1 with --quick); within a round tunecho and its
-references run back to back, so the drift of a shared machine hits them
-alike. Ratios are medians of the ratios within a round, with their range.
-With two CPUs or more the load generator runs on CPU 0 and the responder on
-CPU 1 (--no-pin: wherever the scheduler puts them).
+Each part runs in rounds (11, latency 5; 1 with --quick); within a round
+tunecho and its references run back to back, in turns, so the drift of a
+shared machine hits them alike. Ratios are medians of the ratios within a
+round, with their range. With two CPUs or more the load generator runs on
+CPU 0 and the responders on CPU 1 (--no-pin: wherever the scheduler puts
+them).
 
 Usage: bench.py --tunecho BIN --load BIN --floor BIN [--quick] [--no-pin]
 Needs root (network namespaces, TUN devices, raw sockets).
@@ -114,37 +118,53 @@ class Responder:
         self.proc.communicate(timeout=30)
 
 
-def tun_names(n):
-    return [f"bt{i}" for i in range(n)]
+def tun_names(n, side="t"):
+    """The TUN devices: bt<i> for the runs one after the other, bf<i> for
+    the floor's side of the side-by-side runs."""
+    return [f"b{side}{i}" for i in range(n)]
 
 
-def tun_target(i):
-    return f"198.19.{i}.2"
+def tun_addrs(i, side="t"):
+    """(local, peer) of device b<side><i>; the peer is what gets pinged."""
+    if side == "t":
+        return f"198.19.{i}.1", f"198.19.{i}.2"
+    net, host = i // 64, i % 64 * 4  # 198.18.0.0/22, clear of kernel_target()
+    return f"198.18.{net}.{host + 1}", f"198.18.{net}.{host + 2}"
+
+
+def tun_target(i, side="t"):
+    return tun_addrs(i, side)[1]
 
 
 def kernel_target(i):
     return f"198.18.{128 + i // 250}.{1 + i % 250}"
 
 
-def make_tuns(n):
+def make_tuns(n, side="t"):
     lines = []
-    for i, name in enumerate(tun_names(n)):
+    for i, name in enumerate(tun_names(n, side)):
+        local, peer = tun_addrs(i, side)
         lines += [f"tuntap add mode tun name {name}",
                   f"link set {name} up txqueuelen 1000",
-                  f"addr add 198.19.{i}.1 peer {tun_target(i)} dev {name}"]
+                  f"addr add {local} peer {peer} dev {name}"]
     ip_batch(lines)
 
 
-def delete_tuns(n):
-    ip_batch([f"link del {name}" for name in tun_names(n)])
+def delete_tuns(n, side="t"):
+    ip_batch([f"link del {name}" for name in tun_names(n, side)])
 
 
-def load(load_bin, targets, duration, window, cpu=None):
+def load_run(load_bin, targets, duration, window, cpu=None):
+    """One tunecho-load run: its JSON, per target and in total."""
     out = subprocess.run([load_bin, "--json", "-d", str(duration), "-w", str(window)] + targets,
                          capture_output=True, text=True, preexec_fn=on_cpu(cpu))
     if out.returncode not in (0, 1):
         raise RuntimeError(f"tunecho-load failed: {out.stderr}")
-    return json.loads(out.stdout)["total"]
+    return json.loads(out.stdout)
+
+
+def load(load_bin, targets, duration, window, cpu=None):
+    return load_run(load_bin, targets, duration, window, cpu)["total"]
 
 
 def measure(resp, load_bin, targets, duration, window, cpu=None):
@@ -192,17 +212,18 @@ def paired(xs, ys, key):
 
 
 def throughput(args, results):
-    """Every round measures every size and kind once, back to back, so the
-    drift of a shared machine hits tunecho and its references alike; the
-    ratios are medians of ratios taken within a round."""
+    """Every round measures every size and kind once, back to back (tunecho
+    first in one round, the floor first in the next), so the drift of a
+    shared machine hits tunecho and its references alike; the ratios are
+    medians of ratios taken within a round."""
     make_tuns(SIZES[-1])
     confs = {n: tunecho_conf(n) for n in SIZES}
     runs = {(n, kind): [] for n in SIZES for kind in KINDS}
-    for _ in range(args.rounds):
+    for rnd in range(args.rounds):
         for n in SIZES:
             targets = [tun_target(i) for i in range(n)]
             window = max(1, 64 // n)
-            for kind in ("tunecho", "floor"):
+            for kind in ("tunecho", "floor")[::1 if rnd % 2 == 0 else -1]:
                 argv = ([args.tunecho, "-c", confs[n]] if kind == "tunecho"
                         else [args.floor] + tun_names(n))
                 resp = Responder(argv, args.cpus[1])
@@ -233,6 +254,50 @@ def throughput(args, results):
         }
     for kind in ("tunecho", "floor"):
         results[("scaling", kind)] = paired(runs[(SIZES[-1], kind)], runs[(1, kind)], "rate")
+
+
+def side_by_side(args, results):
+    """tunecho and the floor at the same time on the same CPU, each on devices
+    of its own, under one tunecho-load run over both (whose targets come
+    first alternates). Whatever the machine does to one moment, it does to
+    both: the ratios compare replies per CPU second, moment by moment,
+    which runs one after the other cannot do to within a few per cent on a
+    machine whose rate moves by 10 to 25 % from one second to the next."""
+    make_tuns(SIZES[-1])
+    make_tuns(SIZES[-1], "f")
+    for n in SIZES:
+        conf = tunecho_conf(n)
+        procs = {"tunecho": Responder([args.tunecho, "-c", conf], args.cpus[1]),
+                 "floor": Responder([args.floor] + tun_names(n, "f"), args.cpus[1])}
+        targets = {"tunecho": [tun_target(i) for i in range(n)],
+                   "floor": [tun_target(i, "f") for i in range(n)]}
+        runs = {kind: [] for kind in procs}
+        for rnd in range(args.rounds):
+            first, second = ("tunecho", "floor")[::1 if rnd % 2 == 0 else -1]
+            cpu0 = {kind: cpu_seconds(p.proc.pid) for kind, p in procs.items()}
+            out = load_run(args.load, targets[first] + targets[second], args.duration,
+                           max(1, 64 // n), args.cpus[0])
+            for kind, p in procs.items():
+                mine = [t for t in out["targets"] if t["target"] in targets[kind]]
+                replies = sum(t["received"] for t in mine)
+                used = cpu_seconds(p.proc.pid) - cpu0[kind]
+                runs[kind].append({
+                    "rate": sum(t["rate"] for t in mine),
+                    "cpu_us": used * 1e6 / replies if replies else None,
+                    "share": used / args.duration,
+                    "lost": sum(t["lost"] for t in mine),
+                    "corrupted": sum(t["corrupted"] for t in mine)})
+        for p in procs.values():
+            p.stop()
+        os.unlink(conf)
+        t, f = runs["tunecho"], runs["floor"]
+        results[("side", n)] = {
+            "rate": paired(t, f, "rate"), "cpu": paired(t, f, "cpu_us"),
+            "share": (median_of(t, "share"), median_of(f, "share")),
+            "lost": sum(r["lost"] for r in t + f),
+            "corrupted": sum(r["corrupted"] for r in t + f)}
+    delete_tuns(SIZES[-1])
+    delete_tuns(SIZES[-1], "f")
 
 
 def ping_flood(target, count, cpu=None):
@@ -359,7 +424,7 @@ def report(args, r):
                   f"{m['ring']:>6} {fmt(m['unanswered'], '>10')}")
     print("lost: as tunecho-load counts them; ring: dropped by the kernel, TUN queue full;"
           "\nunanswered: requests tunecho read and did not answer (its own counters)")
-    print(f"\nratios within a round, median (min-max) of {args.rounds}:")
+    print(f"\none after the other: ratios within a round, median (min-max) of {args.rounds}:")
     print(f"{'ifaces':>6} {'rate tunecho/floor':>20} {'cpu tunecho/floor':>20} "
           f"{'rate tunecho/kernel':>20}")
     for n in SIZES:
@@ -367,10 +432,23 @@ def report(args, r):
         print(f"{n:>6} {fmt_paired(q['rate_floor'], '>8.3f'):>20} "
               f"{fmt_paired(q['cpu_floor'], '>8.3f'):>20} "
               f"{fmt_paired(q['rate_kernel'], '>8.3f'):>20}")
-    print(f"{'target':>6} {'>= 0.97':>20} {'<= 1.05':>20}")
     print(f"rate at {SIZES[-1]} interfaces / rate at 1: tunecho "
           f"{fmt_paired(r[('scaling', 'tunecho')], '.3f')}, the floor "
           f"{fmt_paired(r[('scaling', 'floor')], '.3f')}   target: >= 0.90")
+
+    where = f"CPU {args.cpus[1]}" if args.cpus[1] is not None else "the same CPUs"
+    print(f"\n== side by side: tunecho and the floor at the same time on {where}, each on "
+          f"devices of its own,\n   one tunecho-load run over both ({args.duration} s runs, "
+          f"median (min-max) of {args.rounds}); the targets are judged here")
+    print(f"{'ifaces':>6} {'rate tunecho/floor':>20} {'cpu tunecho/floor':>20} "
+          f"{'cpu share':>11} {'lost':>6} {'corrupt':>7} {'verdict':>8}")
+    for n in SIZES:
+        q = r[("side", n)]
+        ok = q["rate"] and q["cpu"] and q["rate"][0] >= 0.97 and q["cpu"][0] <= 1.05
+        print(f"{n:>6} {fmt_paired(q['rate'], '>8.3f'):>20} {fmt_paired(q['cpu'], '>8.3f'):>20} "
+              f"{fmt(q['share'][0], '.2f'):>5}/{fmt(q['share'][1], '.2f'):<5} {q['lost']:>6} "
+              f"{q['corrupted']:>7} {'ok' if ok else 'miss':>8}")
+    print(f"{'target':>6} {'>= 0.97':>20} {'<= 1.05':>20}")
 
     print(f"\n== closed-loop latency: one ping -f, {args.count} requests "
           f"({args.latency_rounds} rounds, medians)")
@@ -431,6 +509,7 @@ def main():
     results = {}
     try:
         throughput(args, results)
+        side_by_side(args, results)
         latency(args, results)
         clients(args, results)
     finally:
