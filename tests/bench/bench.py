@@ -326,6 +326,7 @@ def latency(args, results):
                 argv = ([args.tunecho, "-c", confs[kind]] if kind in confs
                         else [args.floor, "bt0"])
                 resp = Responder(argv, cpus[1])
+                time.sleep(0.2)  # what start-up leaves to do after "ready" is not idling
                 idle0 = cpu_seconds(resp.proc.pid)
                 time.sleep(0.5)  # idle: busy polling must cost nothing without traffic
                 idle = (cpu_seconds(resp.proc.pid) - idle0) * 2e6  # µs per second
