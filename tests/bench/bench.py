@@ -13,7 +13,8 @@ itself under `unshare -n`), with addresses from 198.18.0.0/15 only:
               tunecho read but did not answer (its own counters)
   side by side  tunecho and the floor at the same time on one CPU, each on
               devices of its own, under one tunecho-load run over both: the
-              precise comparison, on which the targets are judged
+              precise comparison, on which the targets against the floor
+              are judged
   latency     one `ping -f` (one request in flight) for a fixed count:
               tunecho, tunecho with busy-poll-us, the floor, the kernel;
               placed by the scheduler, and with the responder on a CPU of
@@ -440,7 +441,7 @@ def report(args, r):
     where = f"CPU {args.cpus[1]}" if args.cpus[1] is not None else "the same CPUs"
     print(f"\n== side by side: tunecho and the floor at the same time on {where}, each on "
           f"devices of its own,\n   one tunecho-load run over both ({args.duration} s runs, "
-          f"median (min-max) of {args.rounds}); the targets are judged here")
+          f"median (min-max) of {args.rounds}); the floor targets are judged here")
     print(f"{'ifaces':>6} {'rate tunecho/floor':>20} {'cpu tunecho/floor':>20} "
           f"{'cpu share':>11} {'lost':>6} {'corrupt':>7} {'verdict':>8}")
     for n in SIZES:
