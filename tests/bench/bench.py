@@ -164,16 +164,12 @@ def load_run(load_bin, targets, duration, window, cpu=None):
     return json.loads(out.stdout)
 
 
-def load(load_bin, targets, duration, window, cpu=None):
-    return load_run(load_bin, targets, duration, window, cpu)["total"]
-
-
 def measure(resp, load_bin, targets, duration, window, cpu=None):
     """Load @targets; replies/s, responder CPU µs per reply, RTT, loss."""
     pid = resp.proc.pid if resp else None
     t0 = cpu_seconds(pid) if pid else 0
     ring0 = ring_drops()
-    total = load(load_bin, targets, duration, window, cpu)
+    total = load_run(load_bin, targets, duration, window, cpu)["total"]
     used = cpu_seconds(pid) - t0 if pid else None
     replies = total["received"]
     return {
@@ -212,6 +208,11 @@ def paired(xs, ys, key):
     return (statistics.median(rs), min(rs), max(rs)) if rs else None
 
 
+def in_turn(rnd):
+    """tunecho and the floor, tunecho first in even rounds, the floor in odd."""
+    return ("tunecho", "floor")[::1 if rnd % 2 == 0 else -1]
+
+
 def throughput(args, results):
     """Every round measures every size and kind once, back to back (tunecho
     first in one round, the floor first in the next), so the drift of a
@@ -224,7 +225,7 @@ def throughput(args, results):
         for n in SIZES:
             targets = [tun_target(i) for i in range(n)]
             window = max(1, 64 // n)
-            for kind in ("tunecho", "floor")[::1 if rnd % 2 == 0 else -1]:
+            for kind in in_turn(rnd):
                 argv = ([args.tunecho, "-c", confs[n]] if kind == "tunecho"
                         else [args.floor] + tun_names(n))
                 resp = Responder(argv, args.cpus[1])
@@ -274,7 +275,7 @@ def side_by_side(args, results):
                    "floor": [tun_target(i, "f") for i in range(n)]}
         runs = {kind: [] for kind in procs}
         for rnd in range(args.rounds):
-            first, second = ("tunecho", "floor")[::1 if rnd % 2 == 0 else -1]
+            first, second = in_turn(rnd)
             cpu0 = {kind: cpu_seconds(p.proc.pid) for kind, p in procs.items()}
             out = load_run(args.load, targets[first] + targets[second], args.duration,
                            max(1, 64 // n), args.cpus[0])
