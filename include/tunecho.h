@@ -181,18 +181,33 @@ enum tunecho_drop_reason {
 	TUNECHO_DROP_TRUNCATED,	      /**< "truncated": fewer bytes than the headers claim */
 	TUNECHO_DROP_BAD_HEADER,      /**< "bad_header": IHL < 5, lengths inconsistent */
 	TUNECHO_DROP_BAD_IP_CHECKSUM, /**< "bad_ip_checksum": IPv4 header checksum wrong */
-	TUNECHO_DROP_FRAGMENT,	      /**< "fragment": IPv4 fragment (no reassembly) */
-	TUNECHO_DROP_BAD_OPTIONS,     /**< "bad_options": malformed or source-route IPv4 options */
+	/** "fragment": a fragment reassembly refuses: inconsistent ends, a non-final
+	 *  piece too short or (IPv6) not a multiple of 8, an IPv6 first fragment
+	 *  without the whole ICMPv6 header */
+	TUNECHO_DROP_FRAGMENT,
+	TUNECHO_DROP_BAD_OPTIONS, /**< "bad_options": malformed IPv4 options */
 	TUNECHO_DROP_BAD_SOURCE, /**< "bad_source": unspecified, multicast, broadcast, loopback */
 	TUNECHO_DROP_BAD_DESTINATION,	/**< "bad_destination": multicast, broadcast, unspecified */
 	TUNECHO_DROP_NOT_ICMP,		/**< "not_icmp": another transport protocol */
-	TUNECHO_DROP_EXT_HEADER,	/**< "ext_header": IPv6 extension header before ICMPv6 */
+	/** "ext_header": an IPv6 extension header refused: Hop-by-Hop not first,
+	 *  an option whose type says discard, malformed, or one not walked (AH...) */
+	TUNECHO_DROP_EXT_HEADER,
 	TUNECHO_DROP_BAD_ICMP_CHECKSUM, /**< "bad_icmp_checksum" */
 	TUNECHO_DROP_NOT_ECHO,		/**< "not_echo": ICMP error, echo reply, any other type */
 	TUNECHO_DROP_BAD_CODE,		/**< "bad_code": echo request with a code other than 0 */
 	TUNECHO_DROP_UNHANDLED,		/**< "unhandled": IP, but no handler took it */
 	TUNECHO_DROP_HANDLER,		/**< "handler": dropped by a custom handler */
-	TUNECHO_DROP_REASONS		/**< number of reasons, not a reason */
+	/** "reasm_timeout": a datagram not whole within reassembly-timeout (counted once) */
+	TUNECHO_DROP_REASM_TIMEOUT,
+	/** "reasm_overlap": fragments overlapped (RFC 5722): the datagram dropped */
+	TUNECHO_DROP_REASM_OVERLAP,
+	/** "reasm_evicted": an incomplete datagram evicted for reassembly-memory */
+	TUNECHO_DROP_REASM_EVICTED,
+	/** "reasm_oversize": fragments of a datagram over 65535 bytes */
+	TUNECHO_DROP_REASM_OVERSIZE,
+	/** "source_route": IPv4 LSRR/SSRR, IPv6 Routing header with segments left */
+	TUNECHO_DROP_SOURCE_ROUTE,
+	TUNECHO_DROP_REASONS /**< number of reasons, not a reason */
 };
 
 /**
@@ -240,6 +255,9 @@ struct tunecho_stats {
 	uint64_t tx_bytes;		      /**< their bytes */
 	uint64_t write_errors;		      /**< replies the device refused */
 	uint64_t drops[TUNECHO_DROP_REASONS]; /**< unanswered packets, by reason */
+	uint64_t rx_fragments;		      /**< of rx_packets, fragments (held for reassembly) */
+	uint64_t reassembled;		      /**< datagrams made whole from fragments */
+	uint64_t tx_fragments;		      /**< fragments written for replies over the MTU */
 };
 
 /* ------------------------------------------------------------------ */

@@ -38,7 +38,8 @@ END_TEST
 
 START_TEST(totals_add_every_counter)
 {
-	struct tunecho_stats a = {1, 2, 3, 4, 5, {0}}, b = {10, 20, 30, 40, 50, {0}};
+	struct tunecho_stats a = {1, 2, 3, 4, 5, {0}, 6, 7, 8},
+			     b = {10, 20, 30, 40, 50, {0}, 60, 70, 80};
 
 	a.drops[TUNECHO_DROP_FRAGMENT] = 7;
 	b.drops[TUNECHO_DROP_FRAGMENT] = 1;
@@ -49,6 +50,9 @@ START_TEST(totals_add_every_counter)
 	ck_assert_uint_eq(a.replies, 33);
 	ck_assert_uint_eq(a.tx_bytes, 44);
 	ck_assert_uint_eq(a.write_errors, 55);
+	ck_assert_uint_eq(a.rx_fragments, 66);
+	ck_assert_uint_eq(a.reassembled, 77);
+	ck_assert_uint_eq(a.tx_fragments, 88);
 	ck_assert_uint_eq(a.drops[TUNECHO_DROP_FRAGMENT], 8);
 	ck_assert_uint_eq(te_stats_drops(&a), 10);
 }
@@ -66,12 +70,15 @@ START_TEST(json_of_counters)
 	te_json_raw(&j, "}");
 	ck_assert_int_eq(te_json_end(&j), (int)strlen(buf));
 	ck_assert_str_eq(buf, "{\"rx_packets\":5,\"rx_bytes\":0,\"replies\":3,\"tx_bytes\":252,"
-			      "\"write_errors\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
+			      "\"write_errors\":0,\"rx_fragments\":0,\"reassembled\":0,"
+			      "\"tx_fragments\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
 			      "\"truncated\":0,\"bad_header\":0,\"bad_ip_checksum\":0,"
 			      "\"fragment\":0,\"bad_options\":0,\"bad_source\":0,"
 			      "\"bad_destination\":0,\"not_icmp\":0,\"ext_header\":0,"
 			      "\"bad_icmp_checksum\":0,\"not_echo\":2,\"bad_code\":0,"
-			      "\"unhandled\":0,\"handler\":0}}");
+			      "\"unhandled\":0,\"handler\":0,\"reasm_timeout\":0,"
+			      "\"reasm_overlap\":0,\"reasm_evicted\":0,\"reasm_oversize\":0,"
+			      "\"source_route\":0}}");
 }
 END_TEST
 

@@ -147,6 +147,8 @@ static int iface_new(struct tunecho *t, const struct te_iface_config *ic, struct
 		r = te_iface_reserve(ifc, ic->n_addrs, ic->n_routes);
 	if (r == 0)
 		r = open_and_index(t, ifc);
+	if (r == 0)
+		r = te_iface_rx_update(ifc);
 	if (r) {
 		if (r == -ENOMEM)
 			te_log(&t->log, TUNECHO_LOG_ERR, "%s: out of memory", ic->name);
@@ -694,6 +696,7 @@ void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool ke
 	for (size_t i = 0; i < n; i++) {
 		te_watch_forget(ifcs[i]);
 		te_iface_config_clear(&ifcs[i]->cfg);
+		te_iface_rx_clear(ifcs[i]);
 		free(ifcs[i]->addrs);
 		free(ifcs[i]->routes);
 		free(ifcs[i]);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "ipopt.h"
 
 /*
  * Offsets into the headers. Working on byte offsets rather than on
@@ -33,12 +34,6 @@ enum {
 	ICMP_ECHO_REQUEST = 8,
 	ICMPV6_ECHO_REQUEST = 128,
 	ICMPV6_ECHO_REPLY = 129,
-	IPOPT_END = 0,
-	IPOPT_NOOP = 1,
-	IPOPT_RR = 7,
-	IPOPT_TS = 68,
-	IPOPT_LSRR = 131,
-	IPOPT_SSRR = 137,
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -88,99 +83,56 @@ static int ip4_bad_destination(uint32_t a)
 	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) == 0xe || a == 0xffffffff;
 }
 
-/*
- * Check the option list @opt of @len bytes the way Linux's
- * ip_options_compile() does for what we accept. Every option must be a
- * well-formed TLV inside the header; record-route and timestamp pointers
- * must be in range. Source-route options are refused, as Linux does with
- * its default accept_source_route = 0. Options are never echoed: the reply
- * is sent without them (README, "Packet handling").
- */
-static int ip4_options_valid(const uint8_t *opt, size_t len)
+enum tunecho_drop_reason te_ip4_validate(const uint8_t *p, size_t len, size_t *hlen_out,
+					 size_t *totlen_out, int verify_checksums)
 {
-	size_t i = 0;
+	size_t hlen, totlen;
+	enum tunecho_drop_reason why;
 
-	while (i < len) {
-		uint8_t type = opt[i];
-		size_t olen;
-
-		if (type == IPOPT_END)
-			break;
-		if (type == IPOPT_NOOP) {
-			i++;
-			continue;
-		}
-		if (len - i < 2)
-			return 0;
-		olen = opt[i + 1];
-		if (olen < 2 || olen > len - i)
-			return 0;
-		switch (type) {
-		case IPOPT_LSRR:
-		case IPOPT_SSRR:
-			return 0;
-		case IPOPT_RR:
-			/* The pointer, when not past the end, must leave room
-			 * for a whole 4-byte address. */
-			if (olen < 3 || opt[i + 2] < 4 ||
-			    (opt[i + 2] <= olen && opt[i + 2] + 3u > olen))
-				return 0;
-			break;
-		case IPOPT_TS: {
-			/* Flags 0: timestamps only, 1 and 3: address and
-			 * timestamp; the free slot must fit one entry. */
-			unsigned flags = olen >= 4 ? opt[i + 3] & 0x0f : 0;
-			unsigned entry = flags == 0 ? 4 : 8;
-
-			if (olen < 4 || opt[i + 2] < 5 ||
-			    (flags != 0 && flags != 1 && flags != 3) ||
-			    (opt[i + 2] <= olen && opt[i + 2] + entry - 1 > olen))
-				return 0;
-			break;
-		}
-		default:
-			break;
-		}
-		i += olen;
-	}
-	return 1;
+	if (len < IP4_HLEN)
+		return TUNECHO_DROP_TRUNCATED;
+	hlen = (size_t)(p[0] & 0x0f) * 4;
+	if (hlen < IP4_HLEN)
+		return TUNECHO_DROP_BAD_HEADER;
+	if (hlen > len)
+		return TUNECHO_DROP_TRUNCATED;
+	if (verify_checksums && te_csum_fold(te_csum_add(0, p, hlen)) != 0)
+		return TUNECHO_DROP_BAD_IP_CHECKSUM;
+	totlen = get16(p + IP4_TOTLEN);
+	if (totlen < hlen)
+		return TUNECHO_DROP_BAD_HEADER;
+	if (totlen > len)
+		return TUNECHO_DROP_TRUNCATED;
+	if (ip4_bad_source(get32(p + IP4_SRC)))
+		return TUNECHO_DROP_BAD_SOURCE;
+	if (ip4_bad_destination(get32(p + IP4_DST)))
+		return TUNECHO_DROP_BAD_DESTINATION;
+	if (hlen > IP4_HLEN && (why = te_ipopt_check(p + IP4_HLEN, hlen - IP4_HLEN)))
+		return why;
+	*hlen_out = hlen;
+	*totlen_out = totlen;
+	return 0;
 }
 
-enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_checksums)
+enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_checksums,
+				      uint32_t now)
 {
 	uint8_t *p = pkt->data;
-	size_t hlen, totlen, icmplen;
+	size_t hlen, totlen, icmplen, olen = 0;
 	uint8_t *icmp;
-	uint32_t src, dst;
+	uint8_t opts[TE_IPOPT_MAX];
+	enum tunecho_drop_reason why;
+	uint32_t src;
 	uint16_t csum;
 
 	if (pkt->len < 1 || p[0] >> 4 != 4)
 		return TUNECHO_PASS;
-	if (pkt->len < IP4_HLEN)
-		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	hlen = (size_t)(p[0] & 0x0f) * 4;
-	if (hlen < IP4_HLEN)
-		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
-	if (hlen > pkt->len)
-		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	if (verify_checksums && te_csum_fold(te_csum_add(0, p, hlen)) != 0)
-		return drop(pkt, TUNECHO_DROP_BAD_IP_CHECKSUM);
-	totlen = get16(p + IP4_TOTLEN);
-	if (totlen < hlen)
-		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
-	if (totlen > pkt->len)
-		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	/* MF set or a non-zero offset: any piece of a fragmented datagram. */
+	why = te_ip4_validate(p, pkt->len, &hlen, &totlen, verify_checksums);
+	if (why)
+		return drop(pkt, why);
+	/* MF set or a non-zero offset: IP in reassembles before the handlers. */
 	if (get16(p + IP4_FRAG) & 0x3fff)
 		return drop(pkt, TUNECHO_DROP_FRAGMENT);
-	if (hlen > IP4_HLEN && !ip4_options_valid(p + IP4_HLEN, hlen - IP4_HLEN))
-		return drop(pkt, TUNECHO_DROP_BAD_OPTIONS);
-	src = get32(p + IP4_SRC);
-	dst = get32(p + IP4_DST);
-	if (ip4_bad_source(src))
-		return drop(pkt, TUNECHO_DROP_BAD_SOURCE);
-	if (ip4_bad_destination(dst))
-		return drop(pkt, TUNECHO_DROP_BAD_DESTINATION);
 	if (p[IP4_PROTO] != PROTO_ICMP)
 		return pass(pkt, TUNECHO_DROP_NOT_ICMP);
 
@@ -194,6 +146,13 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 		return pass(pkt, TUNECHO_DROP_NOT_ECHO);
 	if (icmp[1] != 0)
 		return pass(pkt, TUNECHO_DROP_BAD_CODE);
+	if (hlen > IP4_HLEN) {
+		int n = te_ipopt_echo(p + IP4_HLEN, hlen - IP4_HLEN, p + IP4_DST, now, opts, &why);
+
+		if (n < 0)
+			return drop(pkt, why);
+		olen = (size_t)n;
+	}
 
 	/* The reply: type 0, identifier, sequence and data untouched. */
 	csum =
@@ -208,6 +167,7 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 	icmp[0] = ICMP_ECHO_REPLY;
 	put16(icmp + ICMP_CSUM, csum);
 
+	src = get32(p + IP4_SRC);
 	memcpy(p + IP4_SRC, p + IP4_DST, 4);
 	p[IP4_DST] = (uint8_t)(src >> 24);
 	p[IP4_DST + 1] = (uint8_t)(src >> 16);
@@ -215,20 +175,27 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 	p[IP4_DST + 3] = (uint8_t)src;
 
 	if (hlen == IP4_HLEN) {
-		/* Swapping addresses leaves the sum alone; only TTL moves. */
+		/* Swapping addresses leaves the sum alone; only TTL and the
+		 * flags move: like Linux's, the reply never carries DF, so one
+		 * too big for the MTU leaves in fragments. */
 		csum = te_csum_update16(get16(p + IP4_CSUM), get16(p + IP4_TTL),
 					(uint16_t)(TE_REPLY_TTL << 8 | PROTO_ICMP));
+		csum = te_csum_update16(csum, get16(p + IP4_FRAG), 0);
 		p[IP4_TTL] = TE_REPLY_TTL;
+		put16(p + IP4_FRAG, 0);
 		put16(p + IP4_CSUM, csum);
 	} else {
-		/* Strip the options: a new 20-byte header, summed afresh. */
-		memmove(p + IP4_HLEN, icmp, icmplen);
-		totlen = IP4_HLEN + icmplen;
-		p[0] = 0x45;
+		/* The options of the reply (never longer than the request's)
+		 * in a new header, summed afresh. */
+		memmove(p + IP4_HLEN + olen, icmp, icmplen);
+		memcpy(p + IP4_HLEN, opts, olen);
+		totlen = IP4_HLEN + olen + icmplen;
+		p[0] = (uint8_t)(0x40 | (IP4_HLEN + olen) / 4);
 		put16(p + IP4_TOTLEN, (uint16_t)totlen);
+		put16(p + IP4_FRAG, 0);
 		p[IP4_TTL] = TE_REPLY_TTL;
 		put16(p + IP4_CSUM, 0);
-		put16(p + IP4_CSUM, te_csum_fold(te_csum_add(0, p, IP4_HLEN)));
+		put16(p + IP4_CSUM, te_csum_fold(te_csum_add(0, p, IP4_HLEN + olen)));
 	}
 	pkt->len = totlen;
 	return TUNECHO_ANSWER;
@@ -236,8 +203,9 @@ enum tunecho_verdict te_icmp4_echo_ex(struct tunecho_packet *pkt, int verify_che
 
 enum tunecho_verdict te_icmp4_echo(void *arg, struct tunecho_packet *pkt)
 {
-	(void)arg;
-	return te_icmp4_echo_ex(pkt, 1);
+	const struct te_clock *clock = arg;
+
+	return te_icmp4_echo_ex(pkt, 1, clock ? clock->now(clock->arg) : 0);
 }
 
 static int ip6_is_unspecified(const uint8_t *a)
@@ -280,29 +248,41 @@ static int ip6_is_ext_header(uint8_t nh)
 	}
 }
 
+enum tunecho_drop_reason te_ip6_validate(const uint8_t *p, size_t len, size_t *plen_out)
+{
+	size_t plen;
+
+	if (len < IP6_HLEN)
+		return TUNECHO_DROP_TRUNCATED;
+	plen = get16(p + IP6_PLEN);
+	/* Zero means a jumbogram, which needs a hop-by-hop header: not ours. */
+	if (plen == 0)
+		return TUNECHO_DROP_BAD_HEADER;
+	if (plen > len - IP6_HLEN)
+		return TUNECHO_DROP_TRUNCATED;
+	if (p[IP6_SRC] == 0xff || ip6_is_unspecified(p + IP6_SRC) || ip6_is_loopback(p + IP6_SRC) ||
+	    ip6_is_v4mapped(p + IP6_SRC))
+		return TUNECHO_DROP_BAD_SOURCE;
+	if (p[IP6_DST] == 0xff || ip6_is_unspecified(p + IP6_DST) || ip6_is_loopback(p + IP6_DST))
+		return TUNECHO_DROP_BAD_DESTINATION;
+	*plen_out = plen;
+	return 0;
+}
+
 enum tunecho_verdict te_icmp6_echo_ex(struct tunecho_packet *pkt, int verify_checksums)
 {
 	uint8_t *p = pkt->data;
 	uint8_t *icmp = p + IP6_HLEN;
+	enum tunecho_drop_reason why;
 	size_t plen;
 	uint8_t tmp[16];
 	uint16_t csum;
 
 	if (pkt->len < 1 || p[0] >> 4 != 6)
 		return TUNECHO_PASS;
-	if (pkt->len < IP6_HLEN)
-		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	plen = get16(p + IP6_PLEN);
-	/* Zero means a jumbogram, which needs a hop-by-hop header: not ours. */
-	if (plen == 0)
-		return drop(pkt, TUNECHO_DROP_BAD_HEADER);
-	if (plen > pkt->len - IP6_HLEN)
-		return drop(pkt, TUNECHO_DROP_TRUNCATED);
-	if (p[IP6_SRC] == 0xff || ip6_is_unspecified(p + IP6_SRC) || ip6_is_loopback(p + IP6_SRC) ||
-	    ip6_is_v4mapped(p + IP6_SRC))
-		return drop(pkt, TUNECHO_DROP_BAD_SOURCE);
-	if (p[IP6_DST] == 0xff || ip6_is_unspecified(p + IP6_DST) || ip6_is_loopback(p + IP6_DST))
-		return drop(pkt, TUNECHO_DROP_BAD_DESTINATION);
+	why = te_ip6_validate(p, pkt->len, &plen);
+	if (why)
+		return drop(pkt, why);
 	if (ip6_is_ext_header(p[IP6_NEXT]))
 		return pass(pkt, TUNECHO_DROP_EXT_HEADER);
 	if (p[IP6_NEXT] != PROTO_ICMPV6)

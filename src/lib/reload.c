@@ -397,6 +397,8 @@ static int commit(struct tunecho *t, struct plan *p)
 		te_iface_config_clear(&c->ifc->cfg);
 		c->ifc->cfg = c->next;
 		c->next = (struct te_iface_config){0};
+		/* Without memory the link keeps its former broadcasts: harmless. */
+		(void)te_iface_rx_update(c->ifc);
 		ifcs[i] = c->ifc;
 	}
 	te_ifaces_remove_added(t, ifcs, p->n_change, no_longer_wanted, NULL);

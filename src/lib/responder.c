@@ -22,28 +22,6 @@ const char *tunecho_version(void)
 	return TUNECHO_VERSION;
 }
 
-/* Run @pkt through the chain; the verdict of the first that does not pass. */
-static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_packet *pkt)
-{
-	for (size_t i = 0; i < t->n_handlers; i++) {
-		const struct te_handler *h = &t->handlers[i];
-		enum tunecho_verdict v;
-
-		if (!h->enabled)
-			continue;
-		v = h->fn(h->arg, pkt);
-		if (v != TUNECHO_PASS)
-			return v;
-	}
-	return TUNECHO_DROP;
-}
-
-/* Whether the packet is IPv4 or IPv6: TUN with IFF_NO_PI carries nothing else. */
-static bool ip_version_known(const uint8_t *p, size_t len)
-{
-	return len > 0 && (p[0] >> 4 == 4 || p[0] >> 4 == 6);
-}
-
 /* A read failed with @err: the device was deleted (EBADFD) or is broken. */
 static void read_failed(struct te_iface *ifc, int err)
 {
@@ -55,41 +33,6 @@ static void read_failed(struct te_iface *ifc, int err)
 	}
 	snprintf(why, sizeof(why), "read failed: %s", strerror(err));
 	te_iface_lost(ifc, why);
-}
-
-/* Answer or count one packet of @n bytes in the receive buffer. */
-static void handle(struct te_iface *ifc, size_t n)
-{
-	struct tunecho *t = ifc->t;
-	struct tunecho_stats *st = &ifc->stats;
-	struct tunecho_packet pkt = {
-	    .data = t->rxbuf,
-	    .len = n,
-	    .room = sizeof(t->rxbuf),
-	    .reason = ip_version_known(t->rxbuf, n) ? TUNECHO_DROP_UNHANDLED : TUNECHO_DROP_NOT_IP,
-	    .ifname = ifc->name,
-	    .ifindex = ifc->ifindex,
-	};
-
-	st->rx_packets++;
-	st->rx_bytes += n;
-	switch (run_chain(t, &pkt)) {
-	case TUNECHO_ANSWER:
-		if (pkt.len <= pkt.room && write(ifc->fd, pkt.data, pkt.len) == (ssize_t)pkt.len) {
-			st->replies++;
-			st->tx_bytes += pkt.len;
-		} else {
-			st->write_errors++;
-		}
-		break;
-	case TUNECHO_DROP:
-	case TUNECHO_PASS:
-	default:
-		if ((unsigned)pkt.reason >= TUNECHO_DROP_REASONS)
-			pkt.reason = TUNECHO_DROP_HANDLER;
-		st->drops[pkt.reason]++;
-		break;
-	}
 }
 
 /*
@@ -111,7 +54,7 @@ static int drain(struct te_iface *ifc, int budget)
 				read_failed(ifc, errno);
 			break;
 		}
-		handle(ifc, (size_t)n);
+		te_path_packet(ifc, ifc->t->rxbuf, (size_t)n);
 		done++;
 	}
 	return done;
@@ -192,16 +135,21 @@ int tunecho_new(struct tunecho **out, struct event_base *base)
 	if (!t)
 		return -ENOMEM;
 	t->base = base;
-	r = te_nl_open(&t->nl);
+	r = te_path_init(t);
+	if (r == 0)
+		r = te_nl_open(&t->nl);
 	if (r == 0)
 		r = te_watch_start(t);
 	if (r) {
 		te_nl_close(t->nl);
+		te_path_fini(t);
 		free(t);
 		return r;
 	}
-	t->handlers[t->n_handlers++] = (struct te_handler){
-	    .fn = te_icmp4_echo, .builtin = TUNECHO_BUILTIN_ICMP4_ECHO, .enabled = true};
+	t->handlers[t->n_handlers++] = (struct te_handler){.fn = te_icmp4_echo,
+							   .arg = &t->clock,
+							   .builtin = TUNECHO_BUILTIN_ICMP4_ECHO,
+							   .enabled = true};
 	t->handlers[t->n_handlers++] = (struct te_handler){
 	    .fn = te_icmp6_echo, .builtin = TUNECHO_BUILTIN_ICMP6_ECHO, .enabled = true};
 	*out = t;
@@ -216,6 +164,7 @@ void tunecho_free(struct tunecho *t)
 	te_ifaces_stop(t, t->ifaces, t->n_ifaces, true);
 	free(t->ifaces);
 	te_nl_close(t->nl);
+	te_path_fini(t);
 	free(t);
 }
 

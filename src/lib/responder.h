@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "packet.h"
 #include "tunecho.h"
 
 /*
@@ -64,6 +65,10 @@ struct te_iface {
 	 * address of ours gone. The kernel reports our own set-up as "down",
 	 * then "up": those cancel out and cost no look. */
 	bool news_down, news_addr;
+	/* The packet path's view of the link (path.c, te_iface_rx_update()). */
+	uint32_t mtu;	 /* the kernel's, followed by the watcher */
+	uint32_t *bcast; /* IPv4 broadcasts of its prefixes, sorted, not answered */
+	size_t n_bcast;
 	struct tunecho_stats stats;
 };
 
@@ -80,9 +85,33 @@ struct tunecho {
 	int round_others;	    /* events still ready after the last device's turn */
 	uint32_t link_group;	    /* devices we create go in it; 0: none */
 	struct te_watcher *watcher; /* rtnetlink notifications (watch.c) */
+	/* The packet path (path.c). */
+	struct te_reasm *reasm;	   /* fragments of every interface */
+	struct event *reasm_timer; /* its one timer */
+	uint8_t *dgbuf;		   /* reassembled datagrams are put together here */
+	struct te_clock clock;	   /* the ICMPv4 handler's, for Timestamp options */
+	uint64_t rng;		   /* IPv6 fragment identifications */
+	struct te_iface *current;  /* the interface whose packet is being handled */
 	/* The one receive buffer: replies are built in it, in place. */
 	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
 };
+
+/*
+ * The packet path (path.c): its state on @t (0 or -ENOMEM), released by
+ * te_path_fini(); one packet of @n bytes read from @ifc into @buf (room
+ * TE_RXBUF) taken through it, answered or counted.
+ */
+int te_path_init(struct tunecho *t);
+void te_path_fini(struct tunecho *t);
+void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n);
+
+/*
+ * What the packet path knows of @ifc's link, from ifc->cfg and the kernel:
+ * the broadcasts of its prefixes, its MTU. Called whenever ifc->cfg is set
+ * (0 or -ENOMEM), and te_iface_rx_clear() when @ifc is freed.
+ */
+int te_iface_rx_update(struct te_iface *ifc);
+void te_iface_rx_clear(struct te_iface *ifc);
 
 /* The read callback of every interface's event (responder.c). */
 void te_on_readable(evutil_socket_t fd, short what, void *arg);

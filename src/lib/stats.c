@@ -23,6 +23,11 @@ static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_BAD_CODE] = "bad_code",
     [TUNECHO_DROP_UNHANDLED] = "unhandled",
     [TUNECHO_DROP_HANDLER] = "handler",
+    [TUNECHO_DROP_REASM_TIMEOUT] = "reasm_timeout",
+    [TUNECHO_DROP_REASM_OVERLAP] = "reasm_overlap",
+    [TUNECHO_DROP_REASM_EVICTED] = "reasm_evicted",
+    [TUNECHO_DROP_REASM_OVERSIZE] = "reasm_oversize",
+    [TUNECHO_DROP_SOURCE_ROUTE] = "source_route",
 };
 
 const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)
@@ -41,6 +46,9 @@ void te_stats_add(struct tunecho_stats *to, const struct tunecho_stats *from)
 	to->write_errors += from->write_errors;
 	for (int i = 0; i < TUNECHO_DROP_REASONS; i++)
 		to->drops[i] += from->drops[i];
+	to->rx_fragments += from->rx_fragments;
+	to->reassembled += from->reassembled;
+	to->tx_fragments += from->tx_fragments;
 }
 
 uint64_t te_stats_drops(const struct tunecho_stats *s)
@@ -102,6 +110,9 @@ void te_stats_json(struct te_json *j, const struct tunecho_stats *s)
 	member(j, "replies", s->replies, true);
 	member(j, "tx_bytes", s->tx_bytes, true);
 	member(j, "write_errors", s->write_errors, true);
+	member(j, "rx_fragments", s->rx_fragments, true);
+	member(j, "reassembled", s->reassembled, true);
+	member(j, "tx_fragments", s->tx_fragments, true);
 	member(j, "dropped", te_stats_drops(s), true);
 	te_json_raw(j, ",\"drops\":{");
 	for (int r = 0; r < TUNECHO_DROP_REASONS; r++)

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int set_iff(int fd, const char *name, int flags)
@@ -78,4 +80,22 @@ fail:
 int te_tun_unpersist(int fd)
 {
 	return ioctl(fd, TUNSETPERSIST, 0UL) < 0 ? -errno : 0;
+}
+
+int te_tun_get_mtu(const char *name, uint32_t *mtu)
+{
+	/* Any socket takes the interface ioctls; AF_UNIX is the one the
+	 * daemon's seccomp allow-list admits (glibc's if_nametoindex() uses it). */
+	struct ifreq ifr = {0};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		r = -errno;
+	else
+		*mtu = (uint32_t)ifr.ifr_mtu;
+	close(fd);
+	return r;
 }

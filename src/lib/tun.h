@@ -30,4 +30,7 @@ int te_tun_open(const struct te_tun_request *req, bool *created, const char **st
 /* Clear the persist flag of a device we made persistent, before closing. */
 int te_tun_unpersist(int fd);
 
+/* The MTU the kernel has for interface @name: 0 and *@mtu, or -errno. */
+int te_tun_get_mtu(const char *name, uint32_t *mtu);
+
 #endif

@@ -365,6 +365,8 @@ static bool on_news(struct te_watcher *w, const struct nlmsghdr *nlh)
 			te_iface_lost(ifc, "the device was deleted");
 			return false;
 		}
+		if (link.mtu)
+			ifc->mtu = link.mtu; /* replies over it leave in fragments */
 		ifc->news_down = !(link.flags & IFF_UP);
 		return ifc->news_down;
 	}

@@ -45,9 +45,9 @@ static const unsigned long open_flags[] = {
     O_RDWR | O_NONBLOCK | O_CLOEXEC,
 };
 
-/* The only ioctls: a TUN device's set-up, and an interface's index. */
+/* The only ioctls: a TUN device's set-up, and an interface's index and MTU. */
 static const unsigned long ioctls[] = {
-    TUNSETIFF, TUNSETOWNER, TUNSETGROUP, TUNSETPERSIST, SIOCGIFINDEX,
+    TUNSETIFF, TUNSETOWNER, TUNSETGROUP, TUNSETPERSIST, SIOCGIFINDEX, SIOCGIFMTU,
 };
 
 /* Allow @syscall when its argument @arg is exactly @value. */

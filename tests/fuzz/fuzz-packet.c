@@ -332,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .ifindex = 1,
 	};
 
-	v = te_icmp4_echo_ex(&pkt, verify);
+	v = te_icmp4_echo_ex(&pkt, verify, 0);
 	if (v == TUNECHO_PASS)
 		v = te_icmp6_echo_ex(&pkt, verify);
 	CHECK(v == TUNECHO_PASS || v == TUNECHO_DROP || v == TUNECHO_ANSWER, "a known verdict");

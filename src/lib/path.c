@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The packet path's glue: one packet read from a device goes through IP in
+ * (ipin.c), the handler chain, and IP out (frag.c), and what comes out is
+ * written back. The stages are pure; this file gives them the time and the
+ * randomness they need, keeps the reassembly table's one timer, and does
+ * the writes. The fast path (an unfragmented request, a reply that fits)
+ * copies and allocates nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frag.h"
+#include "ipin.h"
+#include "packet.h"
+#include "responder.h"
+#include "tun.h"
+
+static uint64_t monotonic_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* RFC 791's timestamp: milliseconds since midnight UT. */
+static uint32_t ms_since_midnight(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint32_t)((uint64_t)(ts.tv_sec % 86400) * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+/* xorshift64*: IPv6 fragment identifications, unpredictable enough off-path. */
+static uint32_t next_random(struct tunecho *t)
+{
+	uint64_t x = t->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->rng = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static struct te_iface *iface_of(struct tunecho *t, int ifindex)
+{
+	if (t->current && t->current->ifindex == ifindex)
+		return t->current;
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		if (t->ifaces[i]->ifindex == ifindex)
+			return t->ifaces[i];
+	return NULL;
+}
+
+/* A datagram the table dropped on its own (timeout, eviction). */
+static void count_reasm_drop(void *arg, int ifindex, enum tunecho_drop_reason why)
+{
+	struct te_iface *ifc = iface_of(arg, ifindex);
+
+	if (ifc)
+		ifc->stats.drops[why]++;
+}
+
+static void arm_timer(struct tunecho *t, uint64_t next_ms, uint64_t now_ms)
+{
+	uint64_t wait = next_ms > now_ms ? next_ms - now_ms : 0;
+	struct timeval tv = {.tv_sec = (time_t)(wait / 1000),
+			     .tv_usec = (long)(wait % 1000) * 1000};
+
+	if (next_ms != UINT64_MAX)
+		evtimer_add(t->reasm_timer, &tv);
+}
+
+static void on_reasm_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunecho *t = arg;
+	uint64_t now = monotonic_ms(NULL);
+
+	(void)fd;
+	(void)what;
+	t->current = NULL;
+	arm_timer(t, te_reasm_expire(t->reasm, now, count_reasm_drop, t), now);
+}
+
+int te_path_init(struct tunecho *t)
+{
+	if (getrandom(&t->rng, sizeof(t->rng), GRND_NONBLOCK) != sizeof(t->rng))
+		t->rng = (uint64_t)monotonic_ms(NULL) ^ (uint64_t)(uintptr_t)t;
+	t->rng |= 1;
+	t->clock = (struct te_clock){ms_since_midnight, NULL};
+	t->dgbuf = malloc(TE_REASM_ROOM);
+	t->reasm_timer = evtimer_new(t->base, on_reasm_timer, t);
+	if (!t->dgbuf || !t->reasm_timer ||
+	    te_reasm_new(&t->reasm, TE_REASM_MEMORY, TE_REASM_TIMEOUT4_MS, TE_REASM_TIMEOUT6_MS)) {
+		te_path_fini(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void te_path_fini(struct tunecho *t)
+{
+	if (t->reasm_timer)
+		event_free(t->reasm_timer);
+	t->reasm_timer = NULL;
+	te_reasm_free(t->reasm);
+	t->reasm = NULL;
+	free(t->dgbuf);
+	t->dgbuf = NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int te_iface_rx_update(struct te_iface *ifc)
+{
+	const struct te_iface_config *ic = &ifc->cfg;
+	uint32_t *b = NULL, mtu = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ic->n_addrs; i++)
+		if (ic->addrs[i].local.family == AF_INET)
+			n += 2;
+	if (n && !(b = calloc(n, sizeof(*b))))
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < ic->n_addrs; i++) {
+		const struct te_address *a = &ic->addrs[i];
+		const struct te_prefix *on_link = a->has_peer ? &a->peer : &a->local;
+
+		if (on_link->family == AF_INET)
+			n +=
+			    te_ipin_broadcasts(ntohl(on_link->addr.v4.s_addr), on_link->len, b + n);
+	}
+	qsort(b, n, sizeof(*b), cmp_u32);
+	free(ifc->bcast);
+	ifc->bcast = b;
+	ifc->n_bcast = n;
+	/* The MTU the kernel has: the config's, once set, or the device's own. */
+	if (ic->mtu)
+		ifc->mtu = ic->mtu;
+	else if (te_tun_get_mtu(ifc->name, &mtu) == 0)
+		ifc->mtu = mtu;
+	else if (!ifc->mtu)
+		ifc->mtu = 1500;
+	return 0;
+}
+
+void te_iface_rx_clear(struct te_iface *ifc)
+{
+	free(ifc->bcast);
+	ifc->bcast = NULL;
+	ifc->n_bcast = 0;
+}
+
+/* Run @pkt through the chain; the verdict of the first that does not pass. */
+static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_packet *pkt)
+{
+	for (size_t i = 0; i < t->n_handlers; i++) {
+		const struct te_handler *h = &t->handlers[i];
+		enum tunecho_verdict v;
+
+		if (!h->enabled)
+			continue;
+		v = h->fn(h->arg, pkt);
+		if (v != TUNECHO_PASS)
+			return v;
+	}
+	return TUNECHO_DROP;
+}
+
+/* IP out: write the reply @data of @len bytes, in fragments when over the MTU. */
+static void send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
+{
+	struct tunecho_stats *st = &ifc->stats;
+	struct te_frag_iter it;
+	const uint8_t *payload;
+	size_t plen, bytes = 0, frags = 0;
+
+	if (len <= ifc->mtu || !te_frag_begin(&it, data, len, ifc->mtu, next_random(ifc->t))) {
+		if (write(ifc->fd, data, len) != (ssize_t)len) {
+			st->write_errors++;
+			return;
+		}
+		st->replies++;
+		st->tx_bytes += len;
+		return;
+	}
+	while (te_frag_next(&it, &payload, &plen)) {
+		struct iovec iov[2] = {{it.hdr, it.hdr_len}, {(void *)payload, plen}};
+
+		if (writev(ifc->fd, iov, 2) != (ssize_t)(it.hdr_len + plen)) {
+			st->write_errors++;
+			return;
+		}
+		bytes += it.hdr_len + plen;
+		frags++;
+	}
+	st->replies++;
+	st->tx_bytes += bytes;
+	st->tx_fragments += frags;
+}
+
+/* Whether the packet is IPv4 or IPv6: TUN with IFF_NO_PI carries nothing else. */
+static bool ip_version_known(const uint8_t *p, size_t len)
+{
+	return len > 0 && (p[0] >> 4 == 4 || p[0] >> 4 == 6);
+}
+
+void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
+{
+	struct tunecho *t = ifc->t;
+	struct tunecho_stats *st = &ifc->stats;
+	struct tunecho_packet pkt = {
+	    .data = buf,
+	    .len = n,
+	    .room = TE_RXBUF,
+	    .reason = ip_version_known(buf, n) ? TUNECHO_DROP_UNHANDLED : TUNECHO_DROP_NOT_IP,
+	    .ifname = ifc->name,
+	    .ifindex = ifc->ifindex,
+	};
+	struct te_ipin in = {
+	    .reasm = t->reasm,
+	    .buf = t->dgbuf,
+	    .now_ms = 0,
+	    .clock = monotonic_ms,
+	    .drop = count_reasm_drop,
+	    .drop_arg = t,
+	};
+	struct te_ipin_link link = {ifc->bcast, ifc->n_bcast, ifc->ifindex};
+	unsigned flags;
+	enum te_ipin_status st_in;
+
+	st->rx_packets++;
+	st->rx_bytes += n;
+	t->current = ifc;
+	st_in = te_ip_in(&in, &link, &pkt, &flags);
+	if (in.now_ms && !evtimer_pending(t->reasm_timer, NULL))
+		arm_timer(t, in.now_ms + 1000, in.now_ms);
+	if (flags & TE_IPIN_FRAGMENT)
+		st->rx_fragments++;
+	if (flags & TE_IPIN_REASSEMBLED)
+		st->reassembled++;
+	if (st_in == TE_IPIN_HELD)
+		return;
+	if (st_in == TE_IPIN_DATAGRAM) {
+		switch (run_chain(t, &pkt)) {
+		case TUNECHO_ANSWER:
+			if (pkt.len <= pkt.room)
+				send_reply(ifc, pkt.data, pkt.len);
+			else
+				st->write_errors++;
+			return;
+		case TUNECHO_DROP:
+		case TUNECHO_PASS:
+		default:
+			break;
+		}
+	}
+	if ((unsigned)pkt.reason >= TUNECHO_DROP_REASONS)
+		pkt.reason = TUNECHO_DROP_HANDLER;
+	st->drops[pkt.reason]++;
+}
