@@ -168,6 +168,22 @@ TUNECHO_EXPORT int tunecho_config_seccomp(const struct tunecho_config *cfg);
  */
 TUNECHO_EXPORT uint32_t tunecho_config_link_group(const struct tunecho_config *cfg);
 
+/** Reassembly defaults: Linux's ipfrag_high_thresh, ipfrag_time, ip6frag_time. */
+#define TUNECHO_REASSEMBLY_MEMORY      (4u << 20)
+#define TUNECHO_REASSEMBLY_TIMEOUT4_MS 30000u
+#define TUNECHO_REASSEMBLY_TIMEOUT6_MS 60000u
+/** Bounds of tunecho_set_reassembly() and the config keys. */
+#define TUNECHO_REASSEMBLY_MEMORY_MIN	  (128u << 10)
+#define TUNECHO_REASSEMBLY_MEMORY_MAX	  (1024u << 20)
+#define TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS 600000u
+
+/**
+ * The `reassembly-memory` and `reassembly-timeout` of [global] (the
+ * defaults above when unset): see tunecho_set_reassembly().
+ */
+TUNECHO_EXPORT void tunecho_config_reassembly(const struct tunecho_config *cfg, size_t *memory,
+					      unsigned *timeout4_ms, unsigned *timeout6_ms);
+
 /** Number of interfaces (sections other than [global]) in @cfg. */
 TUNECHO_EXPORT size_t tunecho_config_iface_count(const struct tunecho_config *cfg);
 
@@ -186,9 +202,9 @@ enum tunecho_drop_reason {
 	 *  without the whole ICMPv6 header */
 	TUNECHO_DROP_FRAGMENT,
 	TUNECHO_DROP_BAD_OPTIONS, /**< "bad_options": malformed IPv4 options */
-	TUNECHO_DROP_BAD_SOURCE, /**< "bad_source": unspecified, multicast, broadcast, loopback */
-	TUNECHO_DROP_BAD_DESTINATION,	/**< "bad_destination": multicast, broadcast, unspecified */
-	TUNECHO_DROP_NOT_ICMP,		/**< "not_icmp": another transport protocol */
+	TUNECHO_DROP_BAD_SOURCE,  /**< "bad_source": unspecified, multicast, broadcast, loopback */
+	TUNECHO_DROP_BAD_DESTINATION, /**< "bad_destination": multicast, broadcast, unspecified */
+	TUNECHO_DROP_NOT_ICMP,	      /**< "not_icmp": another transport protocol */
 	/** "ext_header": an IPv6 extension header refused: Hop-by-Hop not first,
 	 *  an option whose type says discard, malformed, or one not walked (AH...) */
 	TUNECHO_DROP_EXT_HEADER,
@@ -409,6 +425,18 @@ TUNECHO_EXPORT int tunecho_set_link_group(struct tunecho *t, uint32_t group);
  * TUNECHO_BUSY_POLL_MAX_US.
  */
 TUNECHO_EXPORT int tunecho_set_busy_poll(struct tunecho *t, unsigned usec);
+
+/**
+ * Limits of fragment reassembly, for all interfaces of @t together:
+ * @memory bytes held at most (buffers and bookkeeping; when a fragment
+ * would go over, the oldest incomplete datagrams are evicted), and how
+ * long a datagram may take to be whole, counted from its first fragment:
+ * @timeout4_ms for IPv4, @timeout6_ms for IPv6. Defaults as Linux's:
+ * TUNECHO_REASSEMBLY_MEMORY, TUNECHO_REASSEMBLY_TIMEOUT4_MS and _6_MS.
+ * Returns 0, or -EINVAL for a NULL @t or a value outside the bounds above.
+ */
+TUNECHO_EXPORT int tunecho_set_reassembly(struct tunecho *t, size_t memory, unsigned timeout4_ms,
+					  unsigned timeout6_ms);
 
 /** Number of interfaces the responder holds (serving or failed). */
 TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);

@@ -46,6 +46,8 @@ enum once_key {
 	KEY_LINK_GROUP = 1 << 11,
 	KEY_RECREATE = 1 << 12,
 	KEY_RESTORE = 1 << 13,
+	KEY_REASM_MEMORY = 1 << 14,
+	KEY_REASM_TIMEOUT = 1 << 15,
 };
 
 struct source {
@@ -255,6 +257,54 @@ static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsi
 	if (errno || *end || n < min || n > max)
 		return false;
 	*out = n;
+	return true;
+}
+
+/* "N", "NK" or "NM": bytes, KiB or MiB, within the reassembly bounds. */
+static bool parse_size(const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!isdigit((unsigned char)*v))
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || n > TUNECHO_REASSEMBLY_MEMORY_MAX)
+		return false;
+	if (*end == 'k' || *end == 'K')
+		n <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		n <<= 20, end++;
+	if (*end || n < TUNECHO_REASSEMBLY_MEMORY_MIN || n > TUNECHO_REASSEMBLY_MEMORY_MAX)
+		return false;
+	*out = (size_t)n;
+	return true;
+}
+
+/* "S" or "S4 S6": whole seconds, one for both families or one each. */
+static bool parse_timeouts(const char *v, unsigned *v4_ms, unsigned *v6_ms)
+{
+	unsigned long max = TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS / 1000, a, b;
+	char first[16];
+	const char *sp = strchr(v, ' ');
+	size_t n = sp ? (size_t)(sp - v) : strlen(v);
+
+	if (n >= sizeof(first))
+		return false;
+	memcpy(first, v, n);
+	first[n] = '\0';
+	if (!parse_uint(first, 1, max, &a))
+		return false;
+	b = a;
+	if (sp) {
+		while (*sp == ' ')
+			sp++;
+		if (!parse_uint(sp, 1, max, &b))
+			return false;
+	}
+	*v4_ms = (unsigned)a * 1000u;
+	*v6_ms = (unsigned)b * 1000u;
 	return true;
 }
 
@@ -519,6 +569,21 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     UINT32_MAX);
 		else
 			ps->cfg->link_group = (uint32_t)group;
+	} else if (!strcmp(name, "reassembly-memory")) {
+		if (once(ps, KEY_REASM_MEMORY, name) && !parse_size(value, &ps->cfg->reasm_memory))
+			fail(ps,
+			     "reassembly-memory: '%s' is not a size from %uK to %uM (bytes, or "
+			     "with K or M)",
+			     value, TUNECHO_REASSEMBLY_MEMORY_MIN >> 10,
+			     TUNECHO_REASSEMBLY_MEMORY_MAX >> 20);
+	} else if (!strcmp(name, "reassembly-timeout")) {
+		if (once(ps, KEY_REASM_TIMEOUT, name) &&
+		    !parse_timeouts(value, &ps->cfg->reasm_timeout4_ms,
+				    &ps->cfg->reasm_timeout6_ms))
+			fail(ps,
+			     "reassembly-timeout: '%s' is not one or two numbers of seconds from 1 "
+			     "to %u (IPv4, then IPv6)",
+			     value, TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS / 1000);
 	} else if (!strcmp(name, "seccomp")) {
 		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
 			fail(ps, "seccomp: '%s' is not yes or no", value);
@@ -535,7 +600,8 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
-		     "group, seccomp, link-group, recreate, restore)",
+		     "group, seccomp, link-group, recreate, restore, reassembly-memory, "
+		     "reassembly-timeout)",
 		     name);
 	}
 }
@@ -825,6 +891,16 @@ enum tunecho_log_level tunecho_config_log_level(const struct tunecho_config *cfg
 int tunecho_config_syslog(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->syslog;
+}
+
+void tunecho_config_reassembly(const struct tunecho_config *cfg, size_t *memory,
+			       unsigned *timeout4_ms, unsigned *timeout6_ms)
+{
+	*memory = cfg && cfg->reasm_memory ? cfg->reasm_memory : TUNECHO_REASSEMBLY_MEMORY;
+	*timeout4_ms =
+	    cfg && cfg->reasm_timeout4_ms ? cfg->reasm_timeout4_ms : TUNECHO_REASSEMBLY_TIMEOUT4_MS;
+	*timeout6_ms =
+	    cfg && cfg->reasm_timeout6_ms ? cfg->reasm_timeout6_ms : TUNECHO_REASSEMBLY_TIMEOUT6_MS;
 }
 
 uint32_t tunecho_config_link_group(const struct tunecho_config *cfg)

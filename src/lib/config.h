@@ -59,6 +59,9 @@ struct tunecho_config {
 	bool seccomp;
 	unsigned busy_poll_us;
 	uint32_t link_group;
+	size_t reasm_memory;	    /* reassembly-memory, 0: the default */
+	unsigned reasm_timeout4_ms; /* reassembly-timeout, 0: the default */
+	unsigned reasm_timeout6_ms;
 	int64_t user;	       /* [global] user: uid to run as after set-up, -1: stay */
 	int64_t user_gid;      /* its primary group, -1: unknown */
 	int64_t group;	       /* [global] group, else the user's primary group */

@@ -101,7 +101,8 @@ int te_path_init(struct tunecho *t)
 	t->dgbuf = malloc(TE_REASM_ROOM);
 	t->reasm_timer = evtimer_new(t->base, on_reasm_timer, t);
 	if (!t->dgbuf || !t->reasm_timer ||
-	    te_reasm_new(&t->reasm, TE_REASM_MEMORY, TE_REASM_TIMEOUT4_MS, TE_REASM_TIMEOUT6_MS)) {
+	    te_reasm_new(&t->reasm, TUNECHO_REASSEMBLY_MEMORY, TUNECHO_REASSEMBLY_TIMEOUT4_MS,
+			 TUNECHO_REASSEMBLY_TIMEOUT6_MS)) {
 		te_path_fini(t);
 		return -ENOMEM;
 	}
@@ -274,4 +275,16 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	if ((unsigned)pkt.reason >= TUNECHO_DROP_REASONS)
 		pkt.reason = TUNECHO_DROP_HANDLER;
 	st->drops[pkt.reason]++;
+}
+
+int tunecho_set_reassembly(struct tunecho *t, size_t memory, unsigned timeout4_ms,
+			   unsigned timeout6_ms)
+{
+	if (!t || memory < TUNECHO_REASSEMBLY_MEMORY_MIN ||
+	    memory > TUNECHO_REASSEMBLY_MEMORY_MAX || !timeout4_ms || !timeout6_ms ||
+	    timeout4_ms > TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS ||
+	    timeout6_ms > TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	te_reasm_set_limits(t->reasm, memory, timeout4_ms, timeout6_ms);
+	return 0;
 }

@@ -16,11 +16,6 @@
 
 #include "tunecho.h"
 
-/* The defaults, as Linux's ipfrag_high_thresh, ipfrag_time, ip6frag_time. */
-#define TE_REASM_MEMORY	     (4u << 20)
-#define TE_REASM_TIMEOUT4_MS 30000u
-#define TE_REASM_TIMEOUT6_MS 60000u
-
 /*
  * Largest datagram: IPv4's 16-bit total length (header included), IPv6's
  * payload length; te_reasm_add()'s output needs TE_REASM_ROOM bytes.

@@ -15,6 +15,7 @@
 
 #include "netlink.h"
 #include "packet.h"
+#include "reasm.h"
 #include "stats.h"
 
 const char *tunecho_version(void)
@@ -283,6 +284,8 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 {
 	struct te_json j = {.buf = buf, .size = size};
 	struct tunecho_stats total = {0};
+	struct te_reasm_stats rs;
+	char gauges[128];
 
 	if (!t)
 		return -EINVAL;
@@ -299,6 +302,10 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 	}
 	te_json_raw(&j, "],\"total\":{");
 	te_stats_json(&j, &total);
-	te_json_raw(&j, "}}");
+	te_reasm_get_stats(t->reasm, &rs);
+	snprintf(gauges, sizeof(gauges),
+		 "},\"reassembly\":{\"memory\":%zu,\"pending\":%zu,\"duplicates\":%llu}}",
+		 rs.memory, rs.pending, (unsigned long long)rs.duplicates);
+	te_json_raw(&j, gauges);
 	return te_json_end(&j);
 }

@@ -215,6 +215,16 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
  * Every interface holds a descriptor: raise the soft limit on open files
  * to fit them (plus the few the daemon needs), up to the hard limit.
  */
+/* The reassembly limits of [global]: the config checked them already. */
+static void apply_reassembly(struct tunecho *t, const struct tunecho_config *cfg)
+{
+	size_t memory;
+	unsigned t4, t6;
+
+	tunecho_config_reassembly(cfg, &memory, &t4, &t6);
+	tunecho_set_reassembly(t, memory, t4, t6);
+}
+
 static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
 {
 	rlim_t need = (rlim_t)n_ifaces + 64;
@@ -318,6 +328,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	d->level = clamp_level((int)tunecho_config_log_level(next) + d->verbosity);
 	tunecho_set_log_fn(d->responder, log_line, d, d->level);
 	tunecho_set_busy_poll(d->responder, tunecho_config_busy_poll_us(next));
+	apply_reassembly(d->responder, next);
 	tunecho_config_free(d->cfg);
 	d->cfg = next;
 }
@@ -394,6 +405,7 @@ int main(int argc, char **argv)
 	}
 	tunecho_set_log_fn(d.responder, log_line, &d, d.level);
 	tunecho_set_busy_poll(d.responder, tunecho_config_busy_poll_us(cfg));
+	apply_reassembly(d.responder, cfg);
 	tunecho_set_link_group(d.responder, tunecho_config_link_group(cfg));
 	r = tunecho_add_config(d.responder, cfg);
 	if (r < 0)
