@@ -240,10 +240,22 @@ enum tunecho_verdict {
 };
 
 /**
- * One packet as a handler sees it. @data may be rewritten in place, up to
- * @room bytes; @len is the packet's length and, on TUNECHO_ANSWER, the
- * reply's. A handler that passes may set @reason to say why: when no
- * handler answers, the packet is counted under the last reason set.
+ * One datagram as a handler sees it: always whole. Fragments are
+ * reassembled before the chain runs (and counted, not shown, while they
+ * wait); the IPv6 extension headers the library walked (Hop-by-Hop,
+ * Destination Options, a Routing header with no segments left, Fragment)
+ * are removed, so an IPv6 header is followed by the upper-layer header;
+ * IPv4 options are left in the header. IPv4 broadcasts of the link never
+ * reach the chain.
+ *
+ * @data may be rewritten in place, up to @room bytes (65536 for a
+ * datagram read whole, less the extension headers removed; 65575 for one
+ * reassembled; never less than @len); @data has no particular alignment.
+ * @len is the datagram's length and, on TUNECHO_ANSWER, the reply's, which
+ * may use all of @room: a reply bigger than the interface's MTU is written in
+ * fragments by the library (IPv4 ones with DF clear). A handler that
+ * passes may set @reason to say why: when no handler answers, the packet
+ * is counted under the last reason set.
  */
 struct tunecho_packet {
 	uint8_t *data;
