@@ -166,6 +166,32 @@ def real_clients(p, log):
     check(rc == 0 and out.count("198.18.0.6") >= 3, "ping -T tsandaddr: the host's two stamps")
     rc, out = run(["fping", "-b", "4000", "-c", "2", "198.18.0.6", "198.18.0.2", "198.18.0.10"])
     check(rc == 0 and out.count("0%") >= 3, "fping -b 4000 over three links")
+    load = os.environ.get("TUNECHO_LOAD_BIN", "build/src/tools/tunecho-load")
+    for size in (3000, 65487):
+        rc, out = run([load, "-s", str(size), "-w", "4", "-d", "1", "--json", "198.18.0.6",
+                       "2001:db8:0:2::2", "198.18.0.2", "2001:db8:0:1::2"])
+        total = json.loads(out).get("total", {}) if rc == 0 else {}
+        check(rc == 0 and total.get("received", 0) > 0 and total.get("corrupted", 1) == 0
+              and total.get("lost", 1) == 0,
+              f"tunecho-load -s {size}: every reply verified (received {total.get('received')})")
+    # The MTU followed when it changes from outside: replies cut to the new one.
+    sh("ip", "link", "set", "te1", "mtu", "1400")
+    time.sleep(0.3)
+    cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+    cap.bind(("te1", 0))
+    cap.settimeout(0.5)
+    rc, out = run(["ping", "-c", "1", "-W", "2", "-s", "3000", "198.18.0.6"])
+    sizes = []
+    try:
+        while True:
+            data, addr = cap.recvfrom(70000)
+            if addr[2] != PACKET_OUTGOING:
+                sizes.append(len(data))
+    except socket.timeout:
+        pass
+    check(rc == 0 and sizes and max(sizes) <= 1400 and max(sizes) > 1300,
+          f"after ip link set mtu 1400, replies come in fragments of at most 1400: {sizes}")
+    sh("ip", "link", "set", "te1", "mtu", "1500")
     for dst in ("198.18.1.255", "198.18.1.0"):
         rc, out = run(["ping", "-b", "-c", "1", "-W", "1", dst])
         check(rc != 0, f"ping -b {dst} (a /24's broadcast, network) gets no reply")

@@ -192,6 +192,10 @@ static void send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
 	const uint8_t *payload;
 	size_t plen, bytes = 0, frags = 0;
 
+	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4)) {
+		st->write_errors++; /* no IP datagram is that long: the handler's fault */
+		return;
+	}
 	if (len <= ifc->mtu || !te_frag_begin(&it, data, len, ifc->mtu, next_random(ifc->t))) {
 		if (write(ifc->fd, data, len) != (ssize_t)len) {
 			st->write_errors++;
