@@ -2,6 +2,21 @@
 /*
  * tunecho: answer pings on Linux TUN interfaces from inside a libevent loop.
  *
+ * ABI policy: the soname is libtunecho.so.MAJOR, the symbol version node
+ * TUNECHO_MAJOR, and both change only when a program built against an
+ * earlier header of the same MAJOR could break. Within a MAJOR a release
+ * only adds: functions, enum values at the end (before a _COUNT-like
+ * value, which then grows), and struct members at the end of the structs
+ * the caller passes with their size (tunecho_stats(),
+ * tunecho_config_add_iface()): the library reads and writes only the
+ * bytes the caller's size covers, and what an old caller does not know is
+ * left at its default. Counters by drop reason are read through
+ * tunecho_drops() with the caller's number of reasons, for the same
+ * reason. Structs the library hands out (struct tunecho_packet) only grow
+ * at the end, and handlers never allocate them. The test suite builds a
+ * program against the header of the previous release (tests/abi/) and
+ * runs it against the library.
+ *
  * Conventions of this header:
  *  - every function that can fail returns 0 (or a count) on success and a
  *    negative errno value on failure;
@@ -34,6 +49,11 @@ struct event_base;
 struct tunecho;
 /** A parsed configuration: global settings and a list of interfaces. */
 struct tunecho_config;
+
+/** The version of this header; tunecho_version() gives the library's. */
+#define TUNECHO_VERSION_MAJOR 2
+#define TUNECHO_VERSION_MINOR 0
+#define TUNECHO_VERSION_PATCH 0
 
 /**
  * Return the library version as "MAJOR.MINOR.PATCH". The string is static.
@@ -223,7 +243,12 @@ enum tunecho_drop_reason {
 	TUNECHO_DROP_REASM_OVERSIZE,
 	/** "source_route": IPv4 LSRR/SSRR, IPv6 Routing header with segments left */
 	TUNECHO_DROP_SOURCE_ROUTE,
-	TUNECHO_DROP_REASONS /**< number of reasons, not a reason */
+	/** "bad_reply": a handler answered with more than pkt->room bytes, or more
+	 *  than an IP datagram holds: the handler's fault, nothing written */
+	TUNECHO_DROP_BAD_REPLY,
+	/** number of reasons this header knows, not a reason; the library may
+	 *  know more (tunecho_drops()) */
+	TUNECHO_DROP_REASONS
 };
 
 /**
@@ -275,17 +300,20 @@ struct tunecho_packet {
  */
 typedef enum tunecho_verdict tunecho_handler_fn(void *arg, struct tunecho_packet *pkt);
 
-/** Counters of one interface, or totals over all of them. */
+/**
+ * Counters of one interface, or totals over all of them; read with
+ * tunecho_stats(). New counters are added at the end only.
+ */
 struct tunecho_stats {
-	uint64_t rx_packets;		      /**< packets read from the TUN device */
-	uint64_t rx_bytes;		      /**< their bytes */
-	uint64_t replies;		      /**< replies written */
-	uint64_t tx_bytes;		      /**< their bytes */
-	uint64_t write_errors;		      /**< replies the device refused */
-	uint64_t drops[TUNECHO_DROP_REASONS]; /**< unanswered packets, by reason */
-	uint64_t rx_fragments;		      /**< of rx_packets, fragments (held for reassembly) */
-	uint64_t reassembled;		      /**< datagrams made whole from fragments */
-	uint64_t tx_fragments;		      /**< fragments written for replies over the MTU */
+	uint64_t rx_packets;   /**< packets read from the device */
+	uint64_t rx_bytes;     /**< their bytes */
+	uint64_t replies;      /**< replies written (a fragmented one counts once) */
+	uint64_t tx_bytes;     /**< their bytes */
+	uint64_t write_errors; /**< replies the device refused */
+	uint64_t dropped;      /**< datagrams not answered, all reasons (tunecho_drops()) */
+	uint64_t rx_fragments; /**< of rx_packets, fragments (held for reassembly) */
+	uint64_t reassembled;  /**< datagrams made whole from fragments */
+	uint64_t tx_fragments; /**< fragments written for replies over the MTU */
 };
 
 /* ------------------------------------------------------------------ */
@@ -468,11 +496,28 @@ TUNECHO_EXPORT const char *tunecho_iface_name(const struct tunecho *t, size_t in
 TUNECHO_EXPORT int tunecho_iface_outlives(const struct tunecho *t, size_t index);
 
 /**
- * Copy the counters of interface number @index into @out; with @index
- * equal to tunecho_iface_count(), copy the totals over all interfaces.
- * Returns 0 or -ERANGE.
+ * Copy the counters of interface number @index into @out, of @size bytes:
+ * pass sizeof(*out), so that a program built against an older header gets
+ * the members it knows and no more. With @index equal to
+ * tunecho_iface_count(), copy the totals: over the interfaces served now
+ * and every interface removed before (totals never go down). Indices
+ * shift down when an interface before them is removed: look one up by
+ * name with tunecho_iface_find().
+ * Returns 0, -EINVAL for a NULL @t or @out or a @size too small for the
+ * first member, or -ERANGE for an @index past the totals.
  */
-TUNECHO_EXPORT int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out);
+TUNECHO_EXPORT int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out,
+				 size_t size);
+
+/**
+ * Copy the counters by drop reason of interface number @index (or the
+ * totals, as tunecho_stats()) into @out, for the @n first reasons: pass
+ * TUNECHO_DROP_REASONS. Reasons the library does not know are set to 0.
+ * Returns the number of reasons the library knows (which may be more than
+ * @n: their names come from tunecho_drop_reason_name()), -EINVAL for a
+ * NULL @t or a NULL @out with @n > 0, or -ERANGE.
+ */
+TUNECHO_EXPORT int tunecho_drops(const struct tunecho *t, size_t index, uint64_t *out, size_t n);
 
 /**
  * Render the counters of every interface and the totals as one line of

@@ -7,7 +7,7 @@ set -eu
 nm=$1 lib=$2
 syms=$("$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//')
 [ -n "$syms" ] || { echo "no exported symbols in $lib"; exit 1; }
-bad=$(printf '%s\n' "$syms" | grep -v -e '^tunecho_' -e '^TUNECHO_0$' || true)
+bad=$(printf '%s\n' "$syms" | grep -v -e '^tunecho_' -e '^TUNECHO_[0-9]*$' || true)
 if [ -n "$bad" ]; then
 	echo "symbols outside the tunecho_ prefix exported by $lib:"
 	printf '%s\n' "$bad" | sed 's/^/  /'

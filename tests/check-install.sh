@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >/dev/null
 pc=$(find "$tmp/root" -name tunecho.pc)
 [ -n "$pc" ] || { echo "tunecho.pc was not installed"; exit 1; }
-for f in include/tunecho.h libtunecho.so.1 libtunecho.a sbin/tunecho; do
+for f in include/tunecho.h libtunecho.so.2 libtunecho.a sbin/tunecho; do
 	find "$tmp/root" -path "*/$f" | grep -q . || { echo "$f was not installed"; exit 1; }
 done
 
@@ -35,9 +35,9 @@ int main(void)
 C
 # shellcheck disable=SC2046
 "$cc" -std=c99 -Wall -Werror -o "$tmp/embed" "$tmp/embed.c" $(pkg-config --cflags --libs tunecho)
-so=$(find "$tmp/root" -name libtunecho.so.1)
+so=$(find "$tmp/root" -name libtunecho.so.2)
 libdir=${so%/*}
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/embed")
 echo "$out"
 [ "$out" = "tunecho $(pkg-config --modversion tunecho): 0" ]
-LD_LIBRARY_PATH="$libdir" ldd "$tmp/embed" | grep -q "$tmp/root.*libtunecho.so.1"
+LD_LIBRARY_PATH="$libdir" ldd "$tmp/embed" | grep -q "$tmp/root.*libtunecho.so.2"

@@ -293,6 +293,61 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* reassembly-memory and reassembly-timeout: units, bounds, one or two values. */
+START_TEST(test_reassembly_keys)
+{
+	static const struct {
+		const char *text;
+		size_t memory;
+		unsigned t4, t6;
+	} ok[] = {
+	    {"[global]\n", 4u << 20, 30000, 60000},
+	    {"[global]\nreassembly-memory = 131072\n", 128u << 10, 30000, 60000},
+	    {"[global]\nreassembly-memory = 512K\n", 512u << 10, 30000, 60000},
+	    {"[global]\nreassembly-memory = 1024m\n", 1024u << 20, 30000, 60000},
+	    {"[global]\nreassembly-timeout = 5\n", 4u << 20, 5000, 5000},
+	    {"[global]\nreassembly-timeout = 1 600\n", 4u << 20, 1000, 600000},
+	    {"[global]\nreassembly-timeout = 30   45\n", 4u << 20, 30000, 45000},
+	};
+	static const char *const bad[] = {
+	    "[global]\nreassembly-memory = 131071\n", "[global]\nreassembly-memory = 1025M\n",
+	    "[global]\nreassembly-memory = 4G\n",     "[global]\nreassembly-memory = -1\n",
+	    "[global]\nreassembly-memory = 4 M\n",    "[global]\nreassembly-timeout = 0\n",
+	    "[global]\nreassembly-timeout = 601\n",   "[global]\nreassembly-timeout = 30 60 90\n",
+	    "[global]\nreassembly-timeout = 30s\n",   "[global]\nreassembly-timeout = \n",
+	};
+	size_t memory;
+	unsigned t4, t6;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct tunecho_config *cfg = load_ok(ok[i].text);
+
+		tunecho_config_reassembly(cfg, &memory, &t4, &t6);
+		ck_assert_msg(memory == ok[i].memory && t4 == ok[i].t4 && t6 == ok[i].t6,
+			      "%s: %zu %u %u", ok[i].text, memory, t4, t6);
+		tunecho_config_free(cfg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tunecho_config *cfg = NULL;
+		char err[256];
+
+		ck_assert_int_eq(tunecho_config_load_string(&cfg, bad[i], err, sizeof(err)),
+				 -EINVAL);
+		ck_assert_msg(!strncmp(err, "2: reassembly-", 14), "%s: %s", bad[i], err);
+	}
+	check_error(
+	    "[global]\nreassembly-memory = 64K\n",
+	    "2: reassembly-memory: '64K' is not a size from 128K to 1024M (bytes, or with K "
+	    "or M)");
+	check_error(
+	    "[global]\nreassembly-timeout = 30 0\n",
+	    "2: reassembly-timeout: '30 0' is not one or two numbers of seconds from 1 to 600 "
+	    "(IPv4, then IPv6)");
+	tunecho_config_reassembly(NULL, &memory, &t4, &t6);
+	ck_assert_uint_eq(memory, TUNECHO_REASSEMBLY_MEMORY);
+}
+END_TEST
+
 START_TEST(test_owner_group)
 {
 	struct tunecho_config *cfg;
@@ -659,7 +714,7 @@ END_TEST
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
-	"restore)"
+	"restore, reassembly-memory, reassembly-timeout)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},
@@ -1175,6 +1230,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_bool_forms, 0, (int)ARRAY_SIZE(bools));
 	tcase_add_loop_test(tc, test_log_levels, 0, (int)ARRAY_SIZE(levels));
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_reassembly_keys);
 	tcase_add_test(tc, test_owner_group);
 	tcase_add_test(tc, test_comments_and_blanks);
 	tcase_add_test(tc, test_empty_sections);

@@ -1067,7 +1067,7 @@ START_TEST(options_help_version_check_config)
 	spawn(&d, version);
 	wait_exit(&d);
 	ck_assert_int_eq(d.status, 0);
-	ck_assert_ptr_nonnull(strstr(d.log, "tunecho 0."));
+	ck_assert_ptr_nonnull(strstr(d.log, "tunecho 2."));
 
 	spawn(&d, check);
 	wait_exit(&d);

@@ -7,5 +7,6 @@ int main(void)
 {
 	struct tunecho_stats st = {0};
 
-	return tunecho_version()[0] == '\0' || st.replies != 0;
+	return tunecho_version()[0] == '\0' || st.replies != 0 ||
+	       TUNECHO_VERSION_MAJOR < 2;
 }

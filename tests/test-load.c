@@ -910,7 +910,7 @@ START_TEST(help_and_version)
 		ck_assert_msg(strstr(res->out, options[i]), "--help lacks %s", options[i]);
 	run_load(res, version);
 	ck_assert_int_eq(res->status, 0);
-	ck_assert_msg(strncmp(res->out, "tunecho-load 0.", 15) == 0, "%s", res->out);
+	ck_assert_msg(strncmp(res->out, "tunecho-load 2.", 15) == 0, "%s", res->out);
 	free(res);
 }
 END_TEST

@@ -152,6 +152,15 @@ START_TEST(free_removes_created_interfaces)
 }
 END_TEST
 
+/* The count of drops under @reason of interface @i (or the totals). */
+static uint64_t drops_of(const struct tunecho *t, size_t i, enum tunecho_drop_reason reason)
+{
+	uint64_t by[TUNECHO_DROP_REASONS];
+
+	ck_assert_int_eq(tunecho_drops(t, i, by, TUNECHO_DROP_REASONS), TUNECHO_DROP_REASONS);
+	return by[reason];
+}
+
 START_TEST(counters_per_interface_and_total)
 {
 	struct event_base *base = event_base_new();
@@ -167,18 +176,19 @@ START_TEST(counters_per_interface_and_total)
 	send_udp("198.18.0.6");
 	ck_assert_int_eq(run_while(&base, 1, "sleep 0.1"), 0);
 
-	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 3);
 	ck_assert_uint_ge(st.rx_packets, 3);
 	ck_assert_uint_eq(st.tx_bytes, 3 * 84);
 	ck_assert_uint_eq(st.write_errors, 0);
-	ck_assert_int_eq(tunecho_stats(t, 1, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, 1, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 0);
-	ck_assert_uint_eq(st.drops[TUNECHO_DROP_NOT_ICMP], 1);
-	ck_assert_int_eq(tunecho_stats(t, 2, &total), 0);
+	ck_assert_uint_eq(drops_of(t, 1, TUNECHO_DROP_NOT_ICMP), 1);
+	ck_assert_uint_eq(st.dropped, 1);
+	ck_assert_int_eq(tunecho_stats(t, 2, &total, sizeof(total)), 0);
 	ck_assert_uint_eq(total.replies, 3);
-	ck_assert_uint_eq(total.drops[TUNECHO_DROP_NOT_ICMP], 1);
-	ck_assert_int_eq(tunecho_stats(t, 3, &st), -ERANGE);
+	ck_assert_uint_eq(drops_of(t, 2, TUNECHO_DROP_NOT_ICMP), 1);
+	ck_assert_int_eq(tunecho_stats(t, 3, &st, sizeof(st)), -ERANGE);
 	tunecho_free(t);
 	event_base_free(base);
 }
@@ -231,7 +241,7 @@ static uint64_t rx_packets(const struct tunecho *t, size_t i)
 {
 	struct tunecho_stats st;
 
-	ck_assert_int_eq(tunecho_stats(t, i, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, i, &st, sizeof(st)), 0);
 	return st.rx_packets;
 }
 
@@ -303,9 +313,9 @@ START_TEST(two_responders_side_by_side)
 				   "ping -n -q -c 2 -i 0.05 -w 5 198.18.0.2 >/dev/null && "
 				   "ping -6 -n -q -c 3 -i 0.05 -w 5 2001:db8:b::9 >/dev/null"),
 			 0);
-	ck_assert_int_eq(tunecho_stats(a, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(a, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 2);
-	ck_assert_int_eq(tunecho_stats(b, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(b, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 3);
 	tunecho_free(a);
 	ck_assert_uint_eq(if_nametoindex("ta"), 0);
@@ -408,12 +418,12 @@ START_TEST(handlers_answer_drop_and_pass_in_order)
 	ck_assert_msg(strstr(out, "ttl=7 "), "not answered by the custom handler:\n%s", out);
 	/* te1: dropped by block before anything answers. */
 	ck_assert_int_ne(run_while(&base, 1, "ping -n -q -c 1 -w 1 198.18.0.6 >/dev/null"), 0);
-	ck_assert_int_eq(tunecho_stats(t, 0, &st0), 0);
-	ck_assert_int_eq(tunecho_stats(t, 1, &st1), 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st0, sizeof(st0)), 0);
+	ck_assert_int_eq(tunecho_stats(t, 1, &st1, sizeof(st1)), 0);
 	ck_assert_uint_eq(st0.replies, 2);
 	ck_assert_uint_eq(w.seen, st0.rx_packets);
 	ck_assert_uint_eq(st1.replies, 0);
-	ck_assert_uint_ge(st1.drops[TUNECHO_DROP_HANDLER], 1);
+	ck_assert_uint_ge(drops_of(t, 1, TUNECHO_DROP_HANDLER), 1);
 
 	/* Without the custom ones, the built-in answers with TTL 64 again. */
 	ck_assert_int_eq(tunecho_remove_handler(t, ttl7_echo, NULL), 0);
@@ -425,9 +435,9 @@ START_TEST(handlers_answer_drop_and_pass_in_order)
 	/* The IPv4 built-in off: nobody answers, counted as unhandled. */
 	ck_assert_int_eq(tunecho_set_builtin(t, TUNECHO_BUILTIN_ICMP4_ECHO, 0), 0);
 	ck_assert_int_ne(run_while(&base, 1, "ping -n -q -c 1 -w 1 198.18.0.6 >/dev/null"), 0);
-	ck_assert_int_eq(tunecho_stats(t, 1, &st1), 0);
+	ck_assert_int_eq(tunecho_stats(t, 1, &st1, sizeof(st1)), 0);
 	ck_assert_uint_eq(st1.replies, 1);
-	ck_assert_uint_ge(st1.drops[TUNECHO_DROP_UNHANDLED], 1);
+	ck_assert_uint_ge(drops_of(t, 1, TUNECHO_DROP_UNHANDLED), 1);
 	ck_assert_int_eq(tunecho_set_builtin(t, TUNECHO_BUILTIN_ICMP4_ECHO, 1), 0);
 	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 1 -w 5 198.18.0.6 >/dev/null"), 0);
 	ck_assert_int_eq(tunecho_set_builtin(t, (enum tunecho_builtin)7, 0), -EINVAL);
@@ -497,7 +507,7 @@ START_TEST(interfaces_come_and_go_while_others_answer)
 	ck_assert_str_eq(tunecho_iface_name(t, 0), "te0");
 	ck_assert_str_eq(tunecho_iface_name(t, 1), "te2");
 	ck_assert_uint_eq(if_nametoindex("te1"), 0);
-	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 100);
 	ck_assert_int_eq(tunecho_remove_iface(t, "te1"), -ENOENT);
 	/* The one added last answers too. */
@@ -580,14 +590,14 @@ START_TEST(write_failures_are_counted_and_the_loop_goes_on)
 	ck_assert_int_eq(tunecho_add_handler(t, bad_reply, NULL, TUNECHO_HANDLER_FIRST), 0);
 	ck_assert_int_ne(run_while(&base, 1, "ping -n -q -c 3 -i 0.05 -w 1 198.18.0.2 >/dev/null"),
 			 0);
-	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_ge(st.write_errors, 3);
 	ck_assert_uint_eq(st.replies, 0);
 	/* Without the bad handler, the same interface answers again. */
 	ck_assert_int_eq(tunecho_remove_handler(t, bad_reply, NULL), 0);
 	ck_assert_int_eq(run_while(&base, 1, "ping -n -q -c 2 -i 0.05 -w 5 198.18.0.2 >/dev/null"),
 			 0);
-	ck_assert_int_eq(tunecho_stats(t, 0, &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 2);
 	tunecho_free(t);
 	event_base_free(base);
@@ -717,7 +727,7 @@ START_TEST(reload_applies_the_difference_in_place)
 	ck_assert_uint_eq(if_nametoindex("te2"), te2);
 	ck_assert_uint_eq(if_nametoindex("te1"), 0);
 	ck_assert_uint_ne(if_nametoindex("te3"), 0);
-	ck_assert_int_eq(tunecho_stats(t, (size_t)te_iface_position(t, "te0"), &st), 0);
+	ck_assert_int_eq(tunecho_stats(t, (size_t)te_iface_position(t, "te0"), &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 2); /* its counters go on */
 	te_sh_out(out, sizeof(out), "ip addr show dev te2; ip route show dev te2");
 	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "2001:db8:2::1/64") &&
@@ -1046,7 +1056,7 @@ START_TEST(arguments_are_checked)
 	ck_assert_int_eq(tunecho_new(&t, base), 0);
 	ck_assert_int_eq(tunecho_add_config(t, NULL), -EINVAL);
 	ck_assert_uint_eq(tunecho_iface_count(NULL), 0);
-	ck_assert_int_eq(tunecho_stats(t, 0, NULL), -ERANGE);
+	ck_assert_int_eq(tunecho_stats(t, 0, NULL, 0), -EINVAL);
 	ck_assert_int_eq(tunecho_reload(t, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(tunecho_reload(NULL, NULL, NULL), -EINVAL);
 	tunecho_free(t);

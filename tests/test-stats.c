@@ -38,8 +38,7 @@ END_TEST
 
 START_TEST(totals_add_every_counter)
 {
-	struct tunecho_stats a = {1, 2, 3, 4, 5, {0}, 6, 7, 8},
-			     b = {10, 20, 30, 40, 50, {0}, 60, 70, 80};
+	struct te_stats a = {1, 2, 3, 4, 5, 6, 7, 8, {0}}, b = {10, 20, 30, 40, 50, 60, 70, 80, {0}};
 
 	a.drops[TUNECHO_DROP_FRAGMENT] = 7;
 	b.drops[TUNECHO_DROP_FRAGMENT] = 1;
@@ -60,7 +59,7 @@ END_TEST
 
 START_TEST(json_of_counters)
 {
-	struct tunecho_stats s = {.rx_packets = 5, .replies = 3, .tx_bytes = 252};
+	struct te_stats s = {.rx_packets = 5, .replies = 3, .tx_bytes = 252};
 	char buf[1024];
 	struct te_json j = {.buf = buf, .size = sizeof(buf)};
 
@@ -78,7 +77,7 @@ START_TEST(json_of_counters)
 			      "\"bad_icmp_checksum\":0,\"not_echo\":2,\"bad_code\":0,"
 			      "\"unhandled\":0,\"handler\":0,\"reasm_timeout\":0,"
 			      "\"reasm_overlap\":0,\"reasm_evicted\":0,\"reasm_oversize\":0,"
-			      "\"source_route\":0}}");
+			      "\"source_route\":0,\"bad_reply\":0}}");
 }
 END_TEST
 

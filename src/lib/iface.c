@@ -719,6 +719,7 @@ struct te_iface *te_iface_unlist(struct tunecho *t, const char *name)
 	if (i < 0)
 		return NULL;
 	ifc = t->ifaces[i];
+	te_stats_add(&t->removed, &ifc->stats); /* totals never go down */
 	memmove(&t->ifaces[i], &t->ifaces[i + 1],
 		(t->n_ifaces - (size_t)i - 1) * sizeof(*t->ifaces));
 	t->n_ifaces--;

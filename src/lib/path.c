@@ -168,49 +168,60 @@ void te_iface_rx_clear(struct te_iface *ifc)
 	ifc->n_bcast = 0;
 }
 
-/* Run @pkt through the chain; the verdict of the first that does not pass. */
+/*
+ * Run @pkt through the chain; the verdict of the first that does not pass.
+ * A handler of the caller's that drops without a reason of its own, or
+ * returns no verdict at all, is counted under `handler`.
+ */
 static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_packet *pkt)
 {
 	for (size_t i = 0; i < t->n_handlers; i++) {
 		const struct te_handler *h = &t->handlers[i];
+		enum tunecho_drop_reason before = pkt->reason;
 		enum tunecho_verdict v;
 
 		if (!h->enabled)
 			continue;
 		v = h->fn(h->arg, pkt);
-		if (v != TUNECHO_PASS)
+		if (v == TUNECHO_PASS)
+			continue;
+		if (v == TUNECHO_ANSWER)
 			return v;
+		if (h->builtin < 0 && (v != TUNECHO_DROP || pkt->reason == before))
+			pkt->reason = TUNECHO_DROP_HANDLER;
+		return TUNECHO_DROP;
 	}
 	return TUNECHO_DROP;
 }
 
-/* IP out: write the reply @data of @len bytes, in fragments when over the MTU. */
-static void send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
+/*
+ * IP out: write the reply @data of @len bytes, in fragments when over the
+ * MTU. False when no IP datagram can be that long (nothing written).
+ */
+static bool send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
 {
-	struct tunecho_stats *st = &ifc->stats;
+	struct te_stats *st = &ifc->stats;
 	struct te_frag_iter it;
 	const uint8_t *payload;
 	size_t plen, bytes = 0, frags = 0;
 
-	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4)) {
-		st->write_errors++; /* no IP datagram is that long: the handler's fault */
-		return;
-	}
+	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4))
+		return false;
 	if (len <= ifc->mtu || !te_frag_begin(&it, data, len, ifc->mtu, next_random(ifc->t))) {
 		if (write(ifc->fd, data, len) != (ssize_t)len) {
 			st->write_errors++;
-			return;
+			return true;
 		}
 		st->replies++;
 		st->tx_bytes += len;
-		return;
+		return true;
 	}
 	while (te_frag_next(&it, &payload, &plen)) {
 		struct iovec iov[2] = {{it.hdr, it.hdr_len}, {(void *)payload, plen}};
 
 		if (writev(ifc->fd, iov, 2) != (ssize_t)(it.hdr_len + plen)) {
 			st->write_errors++;
-			return;
+			return true;
 		}
 		bytes += it.hdr_len + plen;
 		frags++;
@@ -218,6 +229,7 @@ static void send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
 	st->replies++;
 	st->tx_bytes += bytes;
 	st->tx_fragments += frags;
+	return true;
 }
 
 /* Whether the packet is IPv4 or IPv6: TUN with IFF_NO_PI carries nothing else. */
@@ -229,7 +241,7 @@ static bool ip_version_known(const uint8_t *p, size_t len)
 void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 {
 	struct tunecho *t = ifc->t;
-	struct tunecho_stats *st = &ifc->stats;
+	struct te_stats *st = &ifc->stats;
 	struct tunecho_packet pkt = {
 	    .data = buf,
 	    .len = n,
@@ -265,11 +277,10 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	if (st_in == TE_IPIN_DATAGRAM) {
 		switch (run_chain(t, &pkt)) {
 		case TUNECHO_ANSWER:
-			if (pkt.len <= pkt.room)
-				send_reply(ifc, pkt.data, pkt.len);
-			else
-				st->write_errors++;
-			return;
+			if (pkt.len <= pkt.room && send_reply(ifc, pkt.data, pkt.len))
+				return;
+			pkt.reason = TUNECHO_DROP_BAD_REPLY; /* the handler's fault */
+			break;
 		case TUNECHO_DROP:
 		case TUNECHO_PASS:
 		default:

@@ -194,18 +194,47 @@ int tunecho_iface_outlives(const struct tunecho *t, size_t index)
 	return !t->ifaces[index]->created || t->ifaces[index]->persist;
 }
 
-int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out)
+/* The counters of interface @index, or the totals at tunecho_iface_count(). */
+static int counters(const struct tunecho *t, size_t index, struct te_stats *out)
 {
-	if (!t || !out || index > t->n_ifaces)
+	if (index > t->n_ifaces)
 		return -ERANGE;
 	if (index < t->n_ifaces) {
 		*out = t->ifaces[index]->stats;
 		return 0;
 	}
-	memset(out, 0, sizeof(*out));
+	*out = t->removed;
 	for (size_t i = 0; i < t->n_ifaces; i++)
 		te_stats_add(out, &t->ifaces[i]->stats);
 	return 0;
+}
+
+int tunecho_stats(const struct tunecho *t, size_t index, struct tunecho_stats *out, size_t size)
+{
+	struct te_stats s;
+	int r;
+
+	if (!t || !out || size < sizeof(uint64_t))
+		return -EINVAL;
+	r = counters(t, index, &s);
+	if (r == 0)
+		te_stats_export(&s, out, size);
+	return r;
+}
+
+int tunecho_drops(const struct tunecho *t, size_t index, uint64_t *out, size_t n)
+{
+	struct te_stats s;
+	int r;
+
+	if (!t || (!out && n))
+		return -EINVAL;
+	r = counters(t, index, &s);
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		out[i] = i < TUNECHO_DROP_REASONS ? s.drops[i] : 0;
+	return TUNECHO_DROP_REASONS;
 }
 
 int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
@@ -283,12 +312,13 @@ int tunecho_set_busy_poll(struct tunecho *t, unsigned usec)
 int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 {
 	struct te_json j = {.buf = buf, .size = size};
-	struct tunecho_stats total = {0};
+	struct te_stats total;
 	struct te_reasm_stats rs;
 	char gauges[128];
 
 	if (!t)
 		return -EINVAL;
+	total = t->removed;
 	te_json_raw(&j, "{\"interfaces\":[");
 	for (size_t i = 0; i < t->n_ifaces; i++) {
 		const struct te_iface *ifc = t->ifaces[i];

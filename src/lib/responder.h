@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "packet.h"
+#include "stats.h"
 #include "tunecho.h"
 
 /*
@@ -69,7 +70,7 @@ struct te_iface {
 	uint32_t mtu;	 /* the kernel's, followed by the watcher */
 	uint32_t *bcast; /* IPv4 broadcasts of its prefixes, sorted, not answered */
 	size_t n_bcast;
-	struct tunecho_stats stats;
+	struct te_stats stats;
 };
 
 struct tunecho {
@@ -92,6 +93,7 @@ struct tunecho {
 	struct te_clock clock;	   /* the ICMPv4 handler's, for Timestamp options */
 	uint64_t rng;		   /* IPv6 fragment identifications */
 	struct te_iface *current;  /* the interface whose packet is being handled */
+	struct te_stats removed;   /* counters of the interfaces removed so far */
 	/* The one receive buffer: replies are built in it, in place. */
 	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
 };

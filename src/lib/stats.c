@@ -28,6 +28,7 @@ static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_REASM_EVICTED] = "reasm_evicted",
     [TUNECHO_DROP_REASM_OVERSIZE] = "reasm_oversize",
     [TUNECHO_DROP_SOURCE_ROUTE] = "source_route",
+    [TUNECHO_DROP_BAD_REPLY] = "bad_reply",
 };
 
 const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)
@@ -37,7 +38,7 @@ const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)
 	return reason_names[reason];
 }
 
-void te_stats_add(struct tunecho_stats *to, const struct tunecho_stats *from)
+void te_stats_add(struct te_stats *to, const struct te_stats *from)
 {
 	to->rx_packets += from->rx_packets;
 	to->rx_bytes += from->rx_bytes;
@@ -51,7 +52,7 @@ void te_stats_add(struct tunecho_stats *to, const struct tunecho_stats *from)
 	to->tx_fragments += from->tx_fragments;
 }
 
-uint64_t te_stats_drops(const struct tunecho_stats *s)
+uint64_t te_stats_drops(const struct te_stats *s)
 {
 	uint64_t n = 0;
 
@@ -103,7 +104,7 @@ static void member(struct te_json *j, const char *name, uint64_t value, bool com
 	put(j, text, (size_t)n);
 }
 
-void te_stats_json(struct te_json *j, const struct tunecho_stats *s)
+void te_stats_json(struct te_json *j, const struct te_stats *s)
 {
 	member(j, "rx_packets", s->rx_packets, false);
 	member(j, "rx_bytes", s->rx_bytes, true);
@@ -126,4 +127,23 @@ int te_json_end(struct te_json *j)
 	if (j->size)
 		j->buf[j->len < j->size ? j->len : j->size - 1] = '\0';
 	return j->len > INT_MAX ? -EOVERFLOW : (int)j->len;
+}
+
+void te_stats_export(const struct te_stats *s, struct tunecho_stats *out, size_t size)
+{
+	struct tunecho_stats all = {
+	    .rx_packets = s->rx_packets,
+	    .rx_bytes = s->rx_bytes,
+	    .replies = s->replies,
+	    .tx_bytes = s->tx_bytes,
+	    .write_errors = s->write_errors,
+	    .dropped = te_stats_drops(s),
+	    .rx_fragments = s->rx_fragments,
+	    .reassembled = s->reassembled,
+	    .tx_fragments = s->tx_fragments,
+	};
+
+	memcpy(out, &all, size < sizeof(all) ? size : sizeof(all));
+	if (size > sizeof(all))
+		memset((char *)out + sizeof(all), 0, size - sizeof(all));
 }

@@ -20,16 +20,26 @@ void te_json_raw(struct te_json *j, const char *text);
 /* Append @s as a JSON string, quoted and escaped. */
 void te_json_string(struct te_json *j, const char *s);
 
+/* The counters the library keeps: the public ones, and by reason. */
+struct te_stats {
+	uint64_t rx_packets, rx_bytes, replies, tx_bytes, write_errors;
+	uint64_t rx_fragments, reassembled, tx_fragments;
+	uint64_t drops[TUNECHO_DROP_REASONS];
+};
+
 /* Append the members of @s without braces: "rx_packets":N,...,"drops":{...} */
-void te_stats_json(struct te_json *j, const struct tunecho_stats *s);
+void te_stats_json(struct te_json *j, const struct te_stats *s);
+
+/* @s as the public struct, of @size bytes (the caller's sizeof). */
+void te_stats_export(const struct te_stats *s, struct tunecho_stats *out, size_t size);
 
 /* NUL-terminate (truncating) and return the whole length, or -EOVERFLOW. */
 int te_json_end(struct te_json *j);
 
 /* Add every counter of @from to @to. */
-void te_stats_add(struct tunecho_stats *to, const struct tunecho_stats *from);
+void te_stats_add(struct te_stats *to, const struct te_stats *from);
 
 /* Total of all drop reasons of @s. */
-uint64_t te_stats_drops(const struct tunecho_stats *s);
+uint64_t te_stats_drops(const struct te_stats *s);
 
 #endif

@@ -158,20 +158,22 @@ static void log_stats(struct daemon *d)
 
 	for (size_t i = 0; i <= n; i++) {
 		struct tunecho_stats st;
+		uint64_t by[TUNECHO_DROP_REASONS];
 		char drops[512] = "";
 		size_t len = 0;
-		uint64_t dropped = 0;
+		uint64_t dropped;
 
-		if (tunecho_stats(d->responder, i, &st))
+		if (tunecho_stats(d->responder, i, &st, sizeof(st)) ||
+		    tunecho_drops(d->responder, i, by, TUNECHO_DROP_REASONS) < 0)
 			continue;
+		dropped = st.dropped;
 		for (int r = 0; r < TUNECHO_DROP_REASONS; r++) {
-			if (!st.drops[r])
+			if (!by[r])
 				continue;
-			dropped += st.drops[r];
 			len += (size_t)snprintf(
 			    drops + len, sizeof(drops) - len, "%s%s %llu", len ? ", " : " (",
 			    tunecho_drop_reason_name((enum tunecho_drop_reason)r),
-			    (unsigned long long)st.drops[r]);
+			    (unsigned long long)by[r]);
 			if (len >= sizeof(drops))
 				break;
 		}
