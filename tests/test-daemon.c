@@ -1551,6 +1551,59 @@ START_TEST(restore_brings_back_a_removed_address_and_the_up_state)
 }
 END_TEST
 
+/*
+ * Dumps of links and addresses interrupted by changes (NLM_F_DUMP_INTR):
+ * an address churn on another device while te0 is set down again and
+ * again. Each check's dump is read to its end and taken again, so restore
+ * keeps working during and after it.
+ */
+START_TEST(restore_survives_dumps_interrupted_by_address_churn)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\nrestore = yes\n" RESTORE_CONF);
+	pid_t churn;
+	double end;
+
+	/* 3000 addresses make each dump long; 2000 more come and go. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name churn0 && ip link set churn0 up && "
+			       "awk 'BEGIN { for (i = 0; i < 3000; i++) printf \"addr add "
+			       "198.19.%%d.%%d/32 dev churn0\\n\", i / 250, i %% 250 + 1 }' "
+			       "| ip -batch - && "
+			       "awk 'BEGIN { for (i = 0; i < 2000; i++) printf \"addr add "
+			       "198.19.%%d.%%d/32 dev churn0\\n\", 100 + i / 250, i %% 250 + 1 }' "
+			       ">/tmp/tunecho-churn-add.%d && "
+			       "sed 's/^addr add/addr del/' /tmp/tunecho-churn-add.%d "
+			       ">/tmp/tunecho-churn-del.%d",
+			       (int)getpid(), (int)getpid(), (int)getpid()),
+			 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	churn = bg("while :; do ip -batch /tmp/tunecho-churn-add.%d; "
+		   "ip -batch /tmp/tunecho-churn-del.%d; done",
+		   (int)getpid(), (int)getpid());
+	end = now_s() + 3;
+	while (now_s() < end) {
+		te_sh("ip link set te0 down");
+		drain_for(&d, 200);
+	}
+	ck_assert_int_eq(kill(churn, SIGKILL), 0);
+	bg_wait(churn);
+	te_sh("rm -f /tmp/tunecho-churn-add.%d /tmp/tunecho-churn-del.%d", (int)getpid(),
+	      (int)getpid());
+	ck_assert_msg(running(&d), "tunecho %s:\n%s", fate(&d), d.log);
+	/* Once more, the network quiet: up again, and serving. */
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	for (int i = 0; i < 250 && !iface_is_up("te0"); i++)
+		drain(&d, 20);
+	ck_assert_msg(iface_is_up("te0"), "te0 is still down:\n%s", d.log);
+	ck_assert_msg(wait_sh(5000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert_msg(!strstr(d.log, "Protocol error"), "%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(without_restore_a_removed_address_and_the_down_state_are_only_logged)
 {
 	struct daemon d;
@@ -1653,6 +1706,7 @@ int main(void)
 	tcase_add_test(tc, deleted_interface_under_load_is_recreated_without_spinning);
 	tcase_add_test(tc, deleted_interface_without_recreate_stays_gone);
 	tcase_add_test(tc, restore_brings_back_a_removed_address_and_the_up_state);
+	tcase_add_test(tc, restore_survives_dumps_interrupted_by_address_churn);
 	tcase_add_test(tc, without_restore_a_removed_address_and_the_down_state_are_only_logged);
 	tcase_add_test(tc, restore_in_global_is_the_default_an_interface_can_override);
 	suite_add_tcase(s, tc);

@@ -13,7 +13,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
 #include "checksum.h"
+#include "netlink.h"
 #include "packet.h"
 #include "tunecho.h"
 
@@ -890,6 +894,91 @@ START_TEST(an_overflowing_monitor_reads_everything_again)
 }
 END_TEST
 
+/* Counts the messages of a dump; on the first, changes an address (once). */
+struct dump_churn {
+	int seen;
+	bool change;
+};
+
+static void on_dump_churn(void *arg, const struct nlmsghdr *nlh)
+{
+	struct dump_churn *c = arg;
+
+	(void)nlh;
+	if (c->seen++ == 0 && c->change)
+		ck_assert_int_eq(te_sh("ip addr add 198.19.250.1/32 dev dum0"), 0);
+}
+
+START_TEST(an_interrupted_dump_is_read_to_its_end_and_the_socket_stays_usable)
+{
+	struct dump_churn c = {.change = true};
+	struct te_nl *nl = NULL;
+	char msg[TE_NL_MSGLEN];
+	int r;
+
+	/* 2000 addresses: the dump takes many reads, and an address added
+	 * after the first makes the kernel mark the next NLM_F_DUMP_INTR. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name dum0 && ip link set dum0 up && "
+			       "for i in $(seq 0 7); do for j in $(seq 1 250); do "
+			       "echo \"addr add 198.19.$i.$j/32 dev dum0\"; done; done "
+			       "| ip -batch -"),
+			 0);
+	ck_assert_int_eq(te_nl_open(&nl), 0);
+	r = te_nl_dump(nl, RTM_GETADDR, on_dump_churn, &c);
+	ck_assert_int_eq(r, -EINTR);
+	ck_assert_int_lt(c.seen, 2000); /* what followed the change was not handed on */
+	/* Nothing of it is left in the socket: the next exchanges are whole. */
+	c = (struct dump_churn){0};
+	ck_assert_int_eq(te_nl_dump(nl, RTM_GETADDR, on_dump_churn, &c), 0);
+	ck_assert_int_ge(c.seen, 2001);
+	ck_assert_int_eq(te_nl_link_set(nl, (int)if_nametoindex("dum0"),
+					&(struct te_link_settings){.mtu = 1400}, msg),
+			 0);
+	te_nl_close(nl);
+}
+END_TEST
+
+/* Put a message of @type, @seq and @flags at @buf + *@len. */
+static void put_msg(char *buf, size_t *len, uint16_t type, uint32_t seq, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *len);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = flags;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	*len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+START_TEST(dump_messages_of_another_sequence_are_skipped)
+{
+	_Alignas(8) char buf[1024] = {0};
+	size_t len = 0;
+	struct dump_churn c = {0};
+	bool intr = false;
+	int err = 0;
+
+	/* A leftover of an older dump, then ours, then ours interrupted. */
+	put_msg(buf, &len, RTM_NEWADDR, 6, NLM_F_MULTI);
+	put_msg(buf, &len, NLMSG_DONE, 6, NLM_F_MULTI);
+	put_msg(buf, &len, RTM_NEWADDR, 7, NLM_F_MULTI);
+	ck_assert_int_eq(te_nl_dump_parse(buf, len, 7, 0, on_dump_churn, &c, &intr, &err), 1);
+	ck_assert_int_eq(c.seen, 1);
+	ck_assert(!intr);
+	len = 0;
+	put_msg(buf, &len, RTM_NEWADDR, 7, NLM_F_MULTI | NLM_F_DUMP_INTR);
+	put_msg(buf, &len, RTM_NEWADDR, 7, NLM_F_MULTI);
+	put_msg(buf, &len, NLMSG_DONE, 7, NLM_F_MULTI | NLM_F_DUMP_INTR);
+	put_msg(buf, &len, RTM_NEWADDR, 8, NLM_F_MULTI);
+	ck_assert_int_eq(te_nl_dump_parse(buf, len, 7, 0, on_dump_churn, &c, &intr, &err), 0);
+	ck_assert_int_eq(c.seen, 1);
+	ck_assert(intr);
+	ck_assert_int_eq(err, 0);
+}
+END_TEST
+
 /* "[te0]" with restore, then @n more interfaces t1..tN, as a config. */
 static struct tunecho_config *many(size_t n)
 {
@@ -1079,6 +1168,8 @@ int main(void)
 	tcase_add_test(tc, a_deleted_device_is_recreated_with_its_settings);
 	tcase_add_test(tc, restore_undoes_changes_and_without_it_they_are_only_said);
 	tcase_add_test(tc, an_overflowing_monitor_reads_everything_again);
+	tcase_add_test(tc, an_interrupted_dump_is_read_to_its_end_and_the_socket_stays_usable);
+	tcase_add_test(tc, dump_messages_of_another_sequence_are_skipped);
 	tcase_add_test(tc, many_devices_at_once_do_not_overflow_the_watch);
 	tcase_add_test(tc, a_foreign_device_next_to_our_group_is_left_alone);
 	tcase_add_test(tc, a_reload_brings_back_what_was_lost_and_remakes_devices);

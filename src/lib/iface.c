@@ -626,8 +626,14 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 		grouped += ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist;
 	if (!t->link_group || grouped < 2)
 		return false; /* nothing to gain over closing */
-	g.scratch = scratch_group(t->link_group);
-	r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
+	/* Interrupted by changes (NLM_F_DUMP_INTR): counted again from zero. */
+	for (int tries = 0; tries < 3; tries++) {
+		g = (struct group_check){.t = t, .ifcs = ifcs, .n = n};
+		g.scratch = scratch_group(t->link_group);
+		r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
+		if (r != -EINTR)
+			break;
+	}
 	if (r < 0 || g.ours != grouped)
 		return false;
 	if (g.foreign[0]) {

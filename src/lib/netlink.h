@@ -111,8 +111,21 @@ typedef void te_nl_dump_fn(void *arg, const struct nlmsghdr *nlh);
 /*
  * Dump every object of @type (RTM_GETLINK, RTM_GETADDR) in every family,
  * calling @fn with each message. Returns 0 or -errno. Not in batch mode.
+ * The dump is always read to its end, so the socket holds nothing of it
+ * afterwards. -EINTR: the objects changed while the kernel walked them
+ * (NLM_F_DUMP_INTR); @fn saw only the messages before the change, and the
+ * caller starts again with a fresh state (what it heard may be stale).
  */
 int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg);
+
+/*
+ * The messages of one read of a dump of @seq, as te_nl_dump() handles
+ * them (exposed for tests): those of other sequences are skipped, @fn gets
+ * ours until one carries NLM_F_DUMP_INTR (then @intr is set), an error
+ * message sets @err. Returns 0 when the dump ended in @buf, else 1.
+ */
+int te_nl_dump_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, te_nl_dump_fn *fn,
+		     void *arg, bool *intr, int *err);
 
 /*
  * Delete every link of group @group in one request: the kernel unregisters

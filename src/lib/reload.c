@@ -268,7 +268,13 @@ static int read_links(struct tunecho *t, struct plan *p)
 
 	for (size_t i = 0; i < p->n_change; i++)
 		any = any || p->change[i].delta.mtu || p->change[i].delta.txqlen;
-	return any ? te_nl_dump(t->nl, RTM_GETLINK, on_link, p) : 0;
+	int r = 0;
+
+	/* Interrupted by changes: read again (each link's values overwrite). */
+	for (int tries = 0; any && tries < 3; tries++)
+		if ((r = te_nl_dump(t->nl, RTM_GETLINK, on_link, p)) != -EINTR)
+			break;
+	return r;
 }
 
 /* Put back the MTU and queue length changed by a failed reload. */

@@ -40,6 +40,8 @@
  * longer, serving, so it is ignored anyway, and would overflow the socket.
  */
 #define TE_WATCH_BULK 64
+/* Dumps interrupted by changes taken again at once, before a pause. */
+#define TE_WATCH_DUMP_TRIES 4
 /* Notification reads per wake-up, so a storm cannot hold the loop. */
 #define TE_WATCH_BUDGET 256
 
@@ -450,9 +452,26 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
 		goto out;
 	}
-	r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
-	if (r == 0)
-		r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
+	/* A dump interrupted by changes (NLM_F_DUMP_INTR) is taken again from
+	 * a clean slate: a few times at once, then after a pause. */
+	for (int tries = 0;; tries++) {
+		memset(l.present, 0, n * sizeof(*l.present));
+		memset(l.up, 0, n * sizeof(*l.up));
+		memset(l.seen, 0, total * sizeof(*l.seen));
+		r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
+		if (r == 0)
+			r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
+		if (r != -EINTR || tries == TE_WATCH_DUMP_TRIES - 1)
+			break;
+	}
+	if (r == -EINTR) {
+		te_log(&t->log, TUNECHO_LOG_DEBUG,
+		       "links and addresses kept changing while being read; reading them again "
+		       "in %d ms",
+		       TE_WATCH_SETTLE_MS);
+		schedule_check(w, TE_WATCH_SETTLE_MS);
+		goto out;
+	}
 	if (r < 0) {
 		te_log(&t->log, TUNECHO_LOG_WARNING,
 		       "re-reading links and addresses failed: %s; trying again in a second",
