@@ -177,6 +177,10 @@ static struct nlmsghdr *start(struct te_nl *nl, uint16_t type, uint16_t flags)
 		nl->batch = p;
 		nl->batch_cap = cap;
 	}
+	/* Zeroed whole: attributes shorter than their alignment (a u8) leave
+	 * padding that libmnl does not write, and the buffers are reused, so
+	 * the kernel (and valgrind) would read an older request's bytes. */
+	memset(nl->batching ? nl->batch + nl->batch_len : nl->buf, 0, TE_NL_MAX_REQUEST);
 	nlh = mnl_nlmsg_put_header(nl->batching ? nl->batch + nl->batch_len : nl->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = flags | NLM_F_REQUEST | NLM_F_ACK;
@@ -213,6 +217,12 @@ void te_nl_batch_begin(struct te_nl *nl)
 size_t te_nl_batch_size(const struct te_nl *nl)
 {
 	return nl->batch_n;
+}
+
+const void *te_nl_batch_data(const struct te_nl *nl, size_t *len)
+{
+	*len = nl->batch_len;
+	return nl->batch;
 }
 
 int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg)

@@ -39,6 +39,9 @@ void te_nl_batch_begin(struct te_nl *nl);
 /* Number of requests queued since te_nl_batch_begin(). */
 size_t te_nl_batch_size(const struct te_nl *nl);
 
+/* The bytes queued since te_nl_batch_begin(), as they will be sent (for tests). */
+const void *te_nl_batch_data(const struct te_nl *nl, size_t *len);
+
 /* Told about each refused request of a batch, in order. */
 typedef void te_nl_error_fn(void *arg, size_t index, int err, const char *msg);
 
