@@ -1552,6 +1552,48 @@ START_TEST(restore_brings_back_a_removed_address_and_the_up_state)
 END_TEST
 
 /*
+ * The kernel turns IPv6 off on a device whose MTU goes under 1280, and on
+ * again, with its own address generation, when it is back: the IPv6
+ * address comes back, without a link-local address, slow dip or quick.
+ */
+START_TEST(restore_brings_ipv6_back_after_an_mtu_dip_below_1280)
+{
+	struct daemon d;
+	char out[4096];
+	const char *path = write_conf("[te0]\nrestore = yes\n" RESTORE_CONF);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1000"), 0);
+	ck_assert_msg(wait_log(&d,
+			       "te0: address 2001:db8:6::1/64 was removed with IPv6 (MTU "
+			       "1000, under 1280); adding it again when the MTU allows IPv6",
+			       3000),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1500"), 0);
+	ck_assert_msg(wait_sh(3000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("2001:db8:6::2"));
+	ck_assert_msg(wait_sh(3000, "! ip -6 addr show dev te0 | grep -q fe80"),
+		      "a link-local address stayed:\n%s", d.log);
+	/* Quick: both changes before the watcher looks. */
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1000 && ip link set te0 mtu 1500"), 0);
+	ck_assert_msg(
+	    wait_log_n(&d, "te0: address 2001:db8:6::1/64 was removed; adding it again", 1, 3000),
+	    "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_msg(wait_sh(3000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("2001:db8:6::2"));
+	ck_assert(pings("198.18.98.9"));
+	drain_for(&d, 200);
+	te_sh_out(out, sizeof(out), "ip -6 addr show dev te0");
+	ck_assert_msg(!strstr(out, "fe80"), "a link-local address stayed:\n%s\n%s", out, d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "failed") && !strstr(d.log, "error:"), "%s", d.log);
+	unlink_conf();
+}
+END_TEST
+
+/*
  * Dumps of links and addresses interrupted by changes (NLM_F_DUMP_INTR):
  * an address churn on another device while te0 is set down again and
  * again. Each check's dump is read to its end and taken again, so restore
@@ -1707,6 +1749,7 @@ int main(void)
 	tcase_add_test(tc, deleted_interface_without_recreate_stays_gone);
 	tcase_add_test(tc, restore_brings_back_a_removed_address_and_the_up_state);
 	tcase_add_test(tc, restore_survives_dumps_interrupted_by_address_churn);
+	tcase_add_test(tc, restore_brings_ipv6_back_after_an_mtu_dip_below_1280);
 	tcase_add_test(tc, without_restore_a_removed_address_and_the_down_state_are_only_logged);
 	tcase_add_test(tc, restore_in_global_is_the_default_an_interface_can_override);
 	suite_add_tcase(s, tc);

@@ -455,7 +455,7 @@ int te_iface_reopen(struct te_iface *ifc)
 	int r;
 
 	ifc->n_addrs = ifc->n_routes = 0; /* they went with the old device */
-	ifc->down_logged = false;
+	ifc->down_logged = ifc->ipv6_waiting = false;
 	/* Its settings may have grown in a reload while it was lost. */
 	r = te_iface_reserve(ifc, ic->n_addrs, ic->n_routes);
 	if (r == 0)

@@ -382,7 +382,9 @@ bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out)
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return false;
-	*out = (struct te_addr_info){.ifindex = (int)ifa->ifa_index, .family = ifa->ifa_family};
+	*out = (struct te_addr_info){.ifindex = (int)ifa->ifa_index,
+				     .family = ifa->ifa_family,
+				     .prefixlen = ifa->ifa_prefixlen};
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
 	{
 		int type = mnl_attr_get_type(attr);

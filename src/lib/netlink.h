@@ -98,6 +98,7 @@ struct te_link_info {
 struct te_addr_info {
 	int ifindex;
 	int family;
+	uint8_t prefixlen;
 	uint8_t local[16];
 };
 

@@ -64,6 +64,9 @@ struct te_iface {
 	 * address of ours gone. The kernel reports our own set-up as "down",
 	 * then "up": those cancel out and cost no look. */
 	bool news_down, news_addr;
+	/* IPv6 addresses of ours wait for the MTU to allow IPv6 again (the
+	 * kernel turns IPv6 off on a device under 1280). */
+	bool ipv6_waiting;
 	struct tunecho_stats stats;
 };
 

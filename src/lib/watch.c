@@ -216,10 +216,17 @@ void te_watch_forget(struct te_iface *ifc)
 
 /* ---- the settled look: a dump of links and addresses against ours ---- */
 
+/* The smallest MTU with which the kernel keeps IPv6 on a device. */
+#define TE_IPV6_MIN_MTU 1280
+
 struct look {
 	struct tunecho *t;
 	bool *present; /* per interface (index in t->ifaces) */
 	bool *up;
+	uint32_t *mtu;
+	/* A link-local IPv6 address the kernel made (IPv6 coming back on a
+	 * device of ours made without one): removed when restoring. */
+	struct te_addr_info *link_local;
 	bool *seen;    /* per address we added, interface after interface */
 	size_t *first; /* per interface: its first entry in seen */
 };
@@ -242,6 +249,12 @@ static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
 		return;
 	l->present[i] = true;
 	l->up[i] = link.flags & IFF_UP;
+	l->mtu[i] = link.mtu;
+}
+
+static bool is_link_local(const struct te_addr_info *a)
+{
+	return a->family == AF_INET6 && a->local[0] == 0xfe && (a->local[1] & 0xc0) == 0x80;
 }
 
 static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
@@ -254,6 +267,8 @@ static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
 	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->t, a.ifindex)) < 0)
 		return;
 	ifc = l->t->ifaces[i];
+	if (ifc->created && is_link_local(&a) && !is_our_address(ifc, &a))
+		l->link_local[i] = a;
 	for (size_t k = 0; k < ifc->n_addrs; k++)
 		if (te_same_address(&ifc->addrs[k].local, a.family, a.local))
 			l->seen[l->first[i] + k] = true;
@@ -274,6 +289,19 @@ static void on_restore_refused(void *arg, size_t index, int err, const char *msg
 	       r->what[index], strerror(-err), *msg ? " (kernel: " : "", msg, *msg ? ")" : "");
 }
 
+/* Queue the removal of link-local @a the kernel gave @ifc. */
+static void remove_link_local(struct tunecho *t, struct restoring *r, size_t *n,
+			      struct te_iface *ifc, const struct te_addr_info *a)
+{
+	struct te_address ll = {.local = {.family = AF_INET6, .len = a->prefixlen}};
+	char unused[TE_NL_MSGLEN];
+
+	memcpy(ll.local.addr.bytes, a->local, 16);
+	r->who[*n] = ifc;
+	r->what[(*n)++] = "removing the link-local address the kernel made";
+	te_nl_addr(t->nl, TE_NL_REMOVE, ifc->ifindex, &ll, unused);
+}
+
 /*
  * Say what changed under each interface, and with `restore`, undo it:
  * up again, the missing addresses again, and then every route of ours
@@ -288,7 +316,7 @@ static void act(struct look *l)
 	char text[TE_ADDRESS_STRLEN], unused[TE_NL_MSGLEN];
 
 	for (size_t i = 0; i < t->n_ifaces; i++)
-		total += 1 + t->ifaces[i]->n_addrs;
+		total += 3 + t->ifaces[i]->n_addrs;
 	r.who = calloc(total ? total : 1, sizeof(*r.who));
 	r.what = calloc(total ? total : 1, sizeof(*r.what));
 	if (!r.who || !r.what || !restored) {
@@ -298,7 +326,8 @@ static void act(struct look *l)
 	te_nl_batch_begin(t->nl);
 	for (size_t i = 0; i < t->n_ifaces; i++) {
 		struct te_iface *ifc = t->ifaces[i];
-		bool restore = ifc->cfg.watch.restore, changed = false;
+		bool restore = ifc->cfg.watch.restore, changed = false, waiting = false;
+		bool ipv6_off, ipv6_again;
 		size_t kept = 0;
 
 		if (ifc->fd < 0)
@@ -321,16 +350,50 @@ static void act(struct look *l)
 				       unused);
 			changed = true;
 		}
+		/* IPv6 off (an MTU under 1280): its addresses wait for it. */
+		ipv6_off = l->mtu[i] && l->mtu[i] < TE_IPV6_MIN_MTU;
+		ipv6_again = false;
 		for (size_t k = 0; k < ifc->n_addrs; k++) {
+			bool v6 = ifc->addrs[k].local.family == AF_INET6;
+
 			if (l->seen[l->first[i] + k]) {
 				ifc->addrs[kept++] = ifc->addrs[k];
 				continue;
 			}
 			te_address_format(&ifc->addrs[k], text, sizeof(text));
-			te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
-			       ifc->name, text, restore ? "; adding it again" : "");
+			if (v6 && restore && ipv6_off) {
+				if (!ifc->ipv6_waiting)
+					te_log(
+					    &t->log, TUNECHO_LOG_WARNING,
+					    "%s: address %s was removed with IPv6 (MTU %u, under "
+					    "%u); adding it again when the MTU allows IPv6",
+					    ifc->name, text, l->mtu[i], TE_IPV6_MIN_MTU);
+				waiting = true;
+				ifc->addrs[kept++] = ifc->addrs[k];
+				continue;
+			}
+			if (v6 && restore && ifc->ipv6_waiting)
+				te_log(&t->log, TUNECHO_LOG_NOTICE,
+				       "%s: IPv6 is back (MTU %u): adding address %s again",
+				       ifc->name, l->mtu[i], text);
+			else
+				te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
+				       ifc->name, text, restore ? "; adding it again" : "");
 			if (!restore)
 				continue; /* no longer ours to remove */
+			/* IPv6 made anew on the device starts with the kernel's
+			 * address generation: off again first, as at the start,
+			 * and the link-local address it made meanwhile goes. */
+			if (v6 && ifc->created && !ipv6_again) {
+				ipv6_again = true;
+				r.who[n] = ifc;
+				r.what[n++] = "turning IPv6 address generation off";
+				te_nl_link_set(t->nl, ifc->ifindex,
+					       &(struct te_link_settings){.no_link_local = true},
+					       unused);
+				if (l->link_local[i].family)
+					remove_link_local(t, &r, &n, ifc, &l->link_local[i]);
+			}
 			ifc->addrs[kept++] = ifc->addrs[k];
 			r.who[n] = ifc;
 			r.what[n++] = "adding an address again";
@@ -338,6 +401,7 @@ static void act(struct look *l)
 			changed = true;
 		}
 		ifc->n_addrs = kept;
+		ifc->ipv6_waiting = waiting;
 		if (changed)
 			restored[n_restored++] = ifc;
 	}
@@ -368,7 +432,10 @@ static bool on_news(struct te_watcher *w, const struct nlmsghdr *nlh)
 			return false;
 		}
 		ifc->news_down = !(link.flags & IFF_UP);
-		return ifc->news_down;
+		/* The MTU allows IPv6 again: its addresses of ours can go back. */
+		if (ifc->ipv6_waiting && link.mtu >= TE_IPV6_MIN_MTU)
+			ifc->news_addr = true;
+		return ifc->news_down || ifc->news_addr;
 	}
 	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
 		ifc = serving(w, addr.ifindex);
@@ -442,13 +509,15 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		return; /* what there was cancelled out */
 	l.present = calloc(n ? n : 1, sizeof(*l.present));
 	l.up = calloc(n ? n : 1, sizeof(*l.up));
+	l.mtu = calloc(n ? n : 1, sizeof(*l.mtu));
+	l.link_local = calloc(n ? n : 1, sizeof(*l.link_local));
 	l.first = calloc(n ? n : 1, sizeof(*l.first));
 	for (size_t i = 0; l.first && i < n; i++) {
 		l.first[i] = total;
 		total += t->ifaces[i]->n_addrs;
 	}
 	l.seen = calloc(total ? total : 1, sizeof(*l.seen));
-	if (!l.present || !l.up || !l.first || !l.seen) {
+	if (!l.present || !l.up || !l.mtu || !l.link_local || !l.first || !l.seen) {
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
 		goto out;
 	}
@@ -457,6 +526,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 	for (int tries = 0;; tries++) {
 		memset(l.present, 0, n * sizeof(*l.present));
 		memset(l.up, 0, n * sizeof(*l.up));
+		memset(l.mtu, 0, n * sizeof(*l.mtu));
+		memset(l.link_local, 0, n * sizeof(*l.link_local));
 		memset(l.seen, 0, total * sizeof(*l.seen));
 		r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
 		if (r == 0)
@@ -486,6 +557,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 out:
 	free(l.present);
 	free(l.up);
+	free(l.mtu);
+	free(l.link_local);
 	free(l.first);
 	free(l.seen);
 }
