@@ -1316,6 +1316,70 @@ START_TEST(reload_refused_by_the_kernel_keeps_the_running_state)
 }
 END_TEST
 
+/*
+ * A route moves to another interface, then its interface is renamed: the
+ * old route leaves before the new one comes (else "File exists"); a
+ * reload that fails puts the moved route back where it was.
+ */
+START_TEST(reload_moves_a_route_and_renames_an_interface_that_has_one)
+{
+	struct daemon d;
+	char out[4096], line[512];
+	const char *path = write_conf(TE0_V4 "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n"
+					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					     "address = 2001:db8:1::1/64\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip route show 198.18.98.0/24 | grep -q 'dev te0'"), 0);
+	/* The routes move from te0 to te1. */
+	rewrite_conf(path, TE0_V4 "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 0 added, 0 removed, 2 changed, 0 unchanged"),
+	    "%s\n%s", line, d.log);
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te1") == 2 && !strstr(out, "te0"), "%s", out);
+	ck_assert(pings("198.18.98.9"));
+	ck_assert(pings("2001:db8:98::9"));
+	/* te1 renamed te2, its routes with it. */
+	rewrite_conf(path, TE0_V4 "[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 1 added, 1 removed, 0 changed, 1 unchanged"),
+	    "%s\n%s", line, d.log);
+	ck_assert(!iface_exists("te1"));
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te2") == 2, "%s", out);
+	ck_assert(pings("198.18.98.9"));
+	/* Back to te0, but the kernel refuses te3's address: all stays. */
+	rewrite_conf(path, TE0_V4 "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n"
+				  "[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "[te3]\naddress = ff02::5/128\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: error: reload failed: still serving the previous "
+			       "configuration");
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te2") == 2 && !strstr(out, "te0"), "%s\n%s", out, d.log);
+	ck_assert(pings("198.18.98.9"));
+	ck_assert(pings("2001:db8:98::9"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "File exists"), "%s", d.log);
+	ck_assert(!iface_exists("te0") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(reload_changing_the_owner_recreates_only_that_device)
 {
 	struct daemon d;
@@ -1743,6 +1807,7 @@ int main(void)
 	tcase_add_test(tc, reload_with_a_broken_config_keeps_the_running_state);
 	tcase_add_test(tc, reload_refused_by_the_kernel_keeps_the_running_state);
 	tcase_add_test(tc, a_reload_of_many_interfaces_and_unknown_names_keeps_serving);
+	tcase_add_test(tc, reload_moves_a_route_and_renames_an_interface_that_has_one);
 	tcase_add_test(tc, reload_changing_the_owner_recreates_only_that_device);
 	tcase_add_test(tc, pings_to_unchanged_interfaces_are_never_lost_during_reloads);
 	tcase_add_test(tc, deleted_interface_under_load_is_recreated_without_spinning);
