@@ -990,7 +990,7 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 			      d.log);
 		ck_assert_ptr_nonnull(strstr(d.log, round == 0
 							? "te0: serving (created, persistent)"
-							: "te0: serving (attached)"));
+							: "te0: serving (taken back, persistent)"));
 		ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:7::2 >/dev/null"),
 				 0);
 		ck_assert_int_eq(stop(&d), 0);
@@ -999,6 +999,65 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 		ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1"),
 			      "addresses left behind:\n%s", out);
 	}
+	unlink_conf();
+}
+END_TEST
+
+static bool pings(const char *addr);
+
+/*
+ * A run killed with SIGKILL leaves its persistent device with its
+ * addresses and route. The next run takes them back as its own: they go
+ * at its clean stop. Then a reload to persist = no on the taken-back
+ * device makes it anew, non-persistent, and serves it.
+ */
+START_TEST(persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting)
+{
+	struct daemon d;
+	char out[4096], line[512];
+	const char *conf = "[te0]\npersist = yes\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\n"
+			   "address = 2001:db8:7::1/64\n"
+			   "route = 198.18.97.0/24\n";
+	const char *path = write_conf(conf);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+	wait_exit(&d);
+	te_sh_out(out, sizeof(out), "ip addr show dev te0; ip route show dev te0");
+	ck_assert_msg(strstr(out, "198.18.0.1") && strstr(out, "198.18.97.0/24"),
+		      "the crash should have left them:\n%s", out);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start again:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "te0: serving (taken back, persistent)") &&
+			  !strstr(d.log, "left in place"),
+		      "%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.97.5"));
+	ck_assert(pings("2001:db8:7::2"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(iface_exists("te0"));
+	te_sh_out(out, sizeof(out), "ip addr show dev te0; ip route show dev te0");
+	ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1") &&
+			  !strstr(out, "198.18.97.0"),
+		      "left behind:\n%s\n%s", out, d.log);
+
+	/* Taken back once more, then no longer persistent. */
+	ck_assert_msg(start(&d, path), "tunecho did not start again:\n%s", d.log);
+	rewrite_conf(path, "[te0]\npersist = no\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\n"
+			   "address = 2001:db8:7::1/64\n"
+			   "route = 198.18.97.0/24\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 0 added, 0 removed, 1 changed, 0 unchanged"),
+	    "%s\n%s", line, d.log);
+	ck_assert_msg(strstr(d.log, "te0: serving (created) 198.18.0.1"), "%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.97.5"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!iface_exists("te0"), "%s", d.log);
 	unlink_conf();
 }
 END_TEST
@@ -1800,6 +1859,7 @@ int main(void)
 	tcase_add_test(tc, name_taken_fails_and_leaves_the_device);
 	tcase_add_test(tc, attach_serves_an_existing_device_and_leaves_it);
 	tcase_add_test(tc, persist_keeps_the_device_and_restarts_on_it);
+	tcase_add_test(tc, persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting);
 	tcase_add_test(tc, without_privilege_one_line_says_what_to_do);
 	tcase_add_test(tc, without_dev_net_tun_one_line_says_what_to_do);
 	tcase_add_test(tc, options_help_version_check_config);

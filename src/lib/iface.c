@@ -53,6 +53,10 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 
 	if (fd >= 0) {
 		ifc->fd = fd;
+		/* persist = yes says the device is ours: one that exists is the
+		 * one an earlier run left (attach = yes says the opposite). */
+		ifc->taken_back = !ifc->created && ic->persist && !ic->attach;
+		ifc->created = ifc->created || ifc->taken_back;
 		ifc->persist = ifc->created && ic->persist;
 		return 0;
 	}
@@ -303,6 +307,36 @@ static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_
 	}
 }
 
+/*
+ * On the persistent devices taken back, remove the addresses and routes
+ * of their configuration that are already there: left by a run that did
+ * not stop (kill -9), they are added again below and so become ours to
+ * remove, instead of someone else's to leave in place for ever. Only
+ * through this device: a route of the same prefix elsewhere stays.
+ */
+static void clear_leftovers(struct tunecho *t, struct te_iface **ifcs,
+			    const struct te_iface_config *const *ics, size_t n)
+{
+	char unused[TE_NL_MSGLEN];
+	size_t queued = 0;
+
+	te_nl_batch_begin(t->nl);
+	for (size_t i = 0; i < n; i++) {
+		if (!ifcs[i]->taken_back)
+			continue;
+		for (size_t k = 0; k < ics[i]->n_routes; k++, queued++)
+			te_nl_route(t->nl, TE_NL_REMOVE, ifcs[i]->ifindex, &ics[i]->routes[k],
+				    unused);
+		for (size_t k = 0; k < ics[i]->n_addrs; k++, queued++)
+			te_nl_addr(t->nl, TE_NL_REMOVE, ifcs[i]->ifindex, &ics[i]->addrs[k],
+				   unused);
+	}
+	/* Refusals are those not there: nothing to say. */
+	if (te_nl_batch_end(t->nl, NULL, NULL) < 0 && queued)
+		te_log(&t->log, TUNECHO_LOG_WARNING,
+		       "rtnetlink failed while clearing what an earlier run left");
+}
+
 int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
 			const struct te_iface_config *const *ics, size_t n, bool initial)
 {
@@ -318,6 +352,8 @@ int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
 		r = -ENOMEM;
 		goto out;
 	}
+	if (initial)
+		clear_leftovers(t, ifcs, ics, n);
 	for (int phase = 0; phase < 3 && r == 0; phase++) {
 		b.n = 0;
 		b.have_msg = false;
@@ -375,8 +411,9 @@ void te_iface_log_serving(const struct te_iface *ifc, const char *what)
 	size_t n;
 
 	n = (size_t)snprintf(line, sizeof(line), "%s: %s (%s)", ifc->name, what,
-			     ifc->created ? (ifc->persist ? "created, persistent" : "created")
-					  : "attached");
+			     ifc->taken_back ? "taken back, persistent"
+			     : ifc->created  ? (ifc->persist ? "created, persistent" : "created")
+					     : "attached");
 	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
 		te_address_format(&ic->addrs[i], text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "", text);

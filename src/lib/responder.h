@@ -49,6 +49,9 @@ struct te_iface {
 	struct event *ev;
 	bool created; /* by us (else attached to an existing device) */
 	bool persist; /* created by us with TUNSETPERSIST */
+	/* A persistent device of ours found at the start (persist = yes, made
+	 * by an earlier run, perhaps killed): ours as if created now. */
+	bool taken_back;
 	/* What we added (room for cfg's), to remove again where needed. */
 	struct te_address *addrs;
 	size_t n_addrs;
