@@ -977,6 +977,62 @@ START_TEST(attach_serves_an_existing_device_and_leaves_it)
 }
 END_TEST
 
+static bool pings(const char *addr);
+
+/* "ip -o link show" of @ifname with its state, mtu and qlen, and its IPv6. */
+static const char *link_state(const char *ifname, char *out, size_t size)
+{
+	te_sh_out(
+	    out, size,
+	    "ip -o link show dev %s | grep -o 'mtu [0-9]*\\|state [A-Z]*\\|qlen [0-9]*\\|,UP'; "
+	    "ip -o addr show dev %s",
+	    ifname, ifname);
+	return out;
+}
+
+/*
+ * An attached device is put back as found after a clean stop and after a
+ * failed start: down (so without the kernel's fe80:: address) or up as
+ * it was, its MTU and queue length as they were.
+ */
+START_TEST(an_attached_device_is_put_back_as_found)
+{
+	struct daemon d;
+	char before[4096], after[4096];
+	const char *conf = "[te0]\nattach = yes\nmtu = 9000\ntxqueuelen = 77\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\naddress = 2001:db8:7::1/64\n";
+	const char *path = write_conf(conf);
+
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0 && "
+			       "ip link set te0 mtu 1400 txqueuelen 500"),
+			 0);
+	for (int round = 0; round < 2; round++) {
+		/* Round 1: found up. */
+		if (round == 1)
+			ck_assert_int_eq(te_sh("ip link set te0 up"), 0);
+		link_state("te0", before, sizeof(before));
+		ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+		ck_assert(pings("198.18.0.2"));
+		ck_assert(pings("2001:db8:7::2"));
+		ck_assert_int_eq(stop(&d), 0);
+		link_state("te0", after, sizeof(after));
+		ck_assert_msg(!strcmp(before, after), "round %d: before:\n%s\nafter:\n%s\n%s",
+			      round, before, after, d.log);
+	}
+	/* A failed start: the kernel refuses the last address. */
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	link_state("te0", before, sizeof(before));
+	rewrite_conf(path, "[te0]\nattach = yes\nmtu = 9000\ntxqueuelen = 77\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\naddress = ff02::5/128\n");
+	ck_assert(!start(&d, path));
+	ck_assert_int_eq(d.status, 1);
+	link_state("te0", after, sizeof(after));
+	ck_assert_msg(!strcmp(before, after), "failed start: before:\n%s\nafter:\n%s\n%s", before,
+		      after, d.log);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(persist_keeps_the_device_and_restarts_on_it)
 {
 	struct daemon d;
@@ -1002,8 +1058,6 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 	unlink_conf();
 }
 END_TEST
-
-static bool pings(const char *addr);
 
 /*
  * A run killed with SIGKILL leaves its persistent device with its
@@ -1037,6 +1091,8 @@ START_TEST(persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting)
 	ck_assert(pings("2001:db8:7::2"));
 	ck_assert_int_eq(stop(&d), 0);
 	ck_assert(iface_exists("te0"));
+	/* Left down, as the kernel makes a TUN device, serving nothing. */
+	ck_assert(!iface_is_up("te0"));
 	te_sh_out(out, sizeof(out), "ip addr show dev te0; ip route show dev te0");
 	ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1") &&
 			  !strstr(out, "198.18.97.0"),
@@ -1858,6 +1914,7 @@ int main(void)
 	tcase_add_test(tc, existing_route_fails_cleanly);
 	tcase_add_test(tc, name_taken_fails_and_leaves_the_device);
 	tcase_add_test(tc, attach_serves_an_existing_device_and_leaves_it);
+	tcase_add_test(tc, an_attached_device_is_put_back_as_found);
 	tcase_add_test(tc, persist_keeps_the_device_and_restarts_on_it);
 	tcase_add_test(tc, persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting);
 	tcase_add_test(tc, without_privilege_one_line_says_what_to_do);

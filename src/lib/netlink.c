@@ -265,8 +265,8 @@ int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	if (ls->up) {
-		ifi->ifi_flags = IFF_UP;
+	if (ls->up || ls->down) {
+		ifi->ifi_flags = ls->up ? IFF_UP : 0;
 		ifi->ifi_change = IFF_UP;
 	}
 	if (ls->mtu)

@@ -60,6 +60,7 @@ struct te_link_settings {
 	uint32_t group;	    /* link group (IFLA_GROUP) */
 	bool no_link_local; /* IPv6 address generation off: no fe80:: address */
 	bool up;
+	bool down; /* administratively down (not with up) */
 };
 
 /*

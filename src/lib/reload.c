@@ -136,10 +136,16 @@ static int make_delta(const struct te_iface *ifc, const struct te_iface_config *
 	for (size_t i = 0; i < next->n_routes; i++)
 		if (!has_route(&ifc->cfg, &next->routes[i]))
 			d->routes[d->n_routes++] = next->routes[i];
+	/* A setting no longer given goes back to the device's own: as we
+	 * found it for an attached device, the kernel's for ours. */
 	if (next->mtu != ifc->cfg.mtu)
-		d->mtu = next->mtu ? next->mtu : TE_TUN_MTU;
+		d->mtu = next->mtu			     ? next->mtu
+			 : !ifc->created && ifc->found_valid ? ifc->found_mtu
+							     : TE_TUN_MTU;
 	if (next->txqlen != ifc->cfg.txqlen)
-		d->txqlen = next->txqlen ? next->txqlen : TE_TUN_TXQLEN;
+		d->txqlen = next->txqlen			? next->txqlen
+			    : !ifc->created && ifc->found_valid ? ifc->found_txqlen
+								: TE_TUN_TXQLEN;
 	return 0;
 }
 

@@ -52,6 +52,9 @@ struct te_iface {
 	/* A persistent device of ours found at the start (persist = yes, made
 	 * by an earlier run, perhaps killed): ours as if created now. */
 	bool taken_back;
+	/* A device we did not create, as we found it: put back at the end. */
+	bool found_valid, found_up, found_link_local; /* an fe80:: address */
+	uint32_t found_mtu, found_txqlen;
 	/* What we added (room for cfg's), to remove again where needed. */
 	struct te_address *addrs;
 	size_t n_addrs;
