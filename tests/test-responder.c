@@ -1036,6 +1036,71 @@ START_TEST(netlink_requests_leave_no_stale_padding)
 }
 END_TEST
 
+/* Keeps the last debug line of a look ("looked at ..."), and any warning. */
+struct look_log {
+	char last[256], warning[256];
+	int looks;
+	bool warned;
+};
+
+static void on_look_log(void *arg, enum tunecho_log_level level, const char *msg)
+{
+	struct look_log *l = arg;
+
+	if (!strncmp(msg, "looked at ", 10)) {
+		snprintf(l->last, sizeof(l->last), "%s", msg);
+		l->looks++;
+	}
+	if (level <= TUNECHO_LOG_WARNING && strstr(msg, "failed") && !l->warned) {
+		snprintf(l->warning, sizeof(l->warning), "%s", msg);
+		l->warned = true;
+	}
+}
+
+/*
+ * 20000 addresses of ours: each message of the watcher's look is matched
+ * against ours through a table, about one comparison each, where it was
+ * compared with every address of its interface (20000 x 20000).
+ */
+START_TEST(the_look_over_twenty_thousand_addresses_is_near_linear)
+{
+	enum { N = 20000 };
+	struct event_base *base = event_base_new();
+	size_t cap = 64 + N * 40, len;
+	char *text = malloc(cap);
+	struct tunecho_config *cfg;
+	struct tunecho *t = NULL;
+	struct look_log log = {0};
+	size_t links, addrs, ours, comparisons;
+
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)snprintf(text, cap, "[te0]\nrestore = yes\n");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "address = 2001:db8:1:%x::%x/128\n",
+					i / 1000, i % 1000 + 1);
+	cfg = config(text);
+	free(text);
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	tunecho_set_log_fn(t, on_look_log, &log, TUNECHO_LOG_DEBUG);
+	ck_assert_int_eq(tunecho_add_config(t, cfg), 1);
+	tunecho_config_free(cfg);
+	run_for(base, 200);
+	ck_assert_int_eq(te_sh("ip addr del 2001:db8:1:7::5/128 dev te0"), 0);
+	ck_assert(run_until(base, "ip -6 addr show dev te0 | grep -q 2001:db8:1:7::5/128", 10000));
+	ck_assert_msg(log.looks > 0 && sscanf(log.last,
+					      "looked at %zu links and %zu addresses against %zu "
+					      "of ours: %zu comparisons",
+					      &links, &addrs, &ours, &comparisons) == 4,
+		      "no look: %s", log.last);
+	ck_assert_uint_eq(ours, N);
+	ck_assert_uint_ge(addrs, N - 1);
+	ck_assert_msg(comparisons <= 2 * addrs, "%s", log.last);
+	ck_assert_msg(!log.warned, "%s", log.warning);
+	tunecho_free(t);
+	event_base_free(base);
+}
+END_TEST
+
 /* "[te0]" with restore, then @n more interfaces t1..tN, as a config. */
 static struct tunecho_config *many(size_t n)
 {
@@ -1228,6 +1293,7 @@ int main(void)
 	tcase_add_test(tc, an_interrupted_dump_is_read_to_its_end_and_the_socket_stays_usable);
 	tcase_add_test(tc, dump_messages_of_another_sequence_are_skipped);
 	tcase_add_test(tc, netlink_requests_leave_no_stale_padding);
+	tcase_add_test(tc, the_look_over_twenty_thousand_addresses_is_near_linear);
 	tcase_add_test(tc, many_devices_at_once_do_not_overflow_the_watch);
 	tcase_add_test(tc, a_foreign_device_next_to_our_group_is_left_alone);
 	tcase_add_test(tc, a_reload_brings_back_what_was_lost_and_remakes_devices);

@@ -51,10 +51,18 @@ struct te_watcher {
 	struct event *ev;
 	struct event *check; /* the settled look (reconcile) */
 	bool news_lost;	     /* overflow (or no memory to sort news): look at all */
-	/* Serving interfaces by device index (open addressing), made afresh
-	 * for each batch of news: a thousand interfaces, thousands of news. */
-	struct te_iface **table;
+	/* Serving interfaces by device index (open addressing: their position
+	 * in t->ifaces, plus one), made afresh for each batch of news and each
+	 * look: a thousand interfaces, thousands of news. */
+	uint32_t *table;
 	size_t table_cap;
+	/* The addresses we added to the serving interfaces, by interface and
+	 * address (open addressing), made when news or a look needs them:
+	 * 20000 addresses, as many news or dumped messages, each found at once. */
+	struct addr_slot *addrs;
+	size_t addrs_cap;
+	bool addrs_made; /* for the current batch of news */
+	size_t probes;	 /* addresses compared, for the debug line of a look */
 	char buf[32768];
 };
 
@@ -66,57 +74,153 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* One address we added: interface @pos (plus one; 0: empty), address @k. */
+struct addr_slot {
+	uint32_t pos;
+	uint32_t k;
+};
+
 static size_t slot_of(int ifindex, size_t cap)
 {
 	return ((size_t)(unsigned)ifindex * 2654435761u) & (cap - 1);
+}
+
+/* The hash of an address on device @ifindex (FNV-1a). */
+static size_t addr_hash(int ifindex, int family, const uint8_t *bytes)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)ifindex;
+
+	for (size_t i = 0; i < te_addr_len(family); i++)
+		h = (h ^ bytes[i]) * 16777619u;
+	return h;
+}
+
+/* A table of at least twice @n slots of @size bytes, zeroed. False without memory. */
+static bool make_table(void **table, size_t *cap, size_t n, size_t size)
+{
+	size_t want = 16;
+
+	while (want < 2 * n)
+		want *= 2;
+	if (want > *cap) {
+		void *p = realloc(*table, want * size);
+
+		if (!p)
+			return false;
+		*table = p;
+		*cap = want;
+	}
+	memset(*table, 0, *cap * size);
+	return true;
 }
 
 /* Fill the table with the serving interfaces. False without memory. */
 static bool index_interfaces(struct te_watcher *w)
 {
 	const struct tunecho *t = w->t;
-	size_t cap = 16;
 
-	while (cap < 2 * t->n_ifaces)
-		cap *= 2;
-	if (cap > w->table_cap) {
-		struct te_iface **table = realloc(w->table, cap * sizeof(*table));
-
-		if (!table)
-			return false;
-		w->table = table;
-		w->table_cap = cap;
-	}
-	cap = w->table_cap;
-	memset(w->table, 0, cap * sizeof(*w->table));
+	w->addrs_made = false;
+	if (!make_table((void **)&w->table, &w->table_cap, t->n_ifaces, sizeof(*w->table)))
+		return false;
 	for (size_t i = 0; i < t->n_ifaces; i++) {
-		size_t k = slot_of(t->ifaces[i]->ifindex, cap);
+		size_t k = slot_of(t->ifaces[i]->ifindex, w->table_cap);
 
 		if (t->ifaces[i]->fd < 0)
 			continue;
 		while (w->table[k])
-			k = (k + 1) & (cap - 1);
-		w->table[k] = t->ifaces[i];
+			k = (k + 1) & (w->table_cap - 1);
+		w->table[k] = (uint32_t)i + 1;
 	}
 	return true;
+}
+
+/* The position in t->ifaces of the serving interface of @ifindex, or -1. */
+static int position(const struct te_watcher *w, int ifindex)
+{
+	for (size_t k = slot_of(ifindex, w->table_cap); w->table[k];
+	     k = (k + 1) & (w->table_cap - 1)) {
+		const struct te_iface *ifc = w->t->ifaces[w->table[k] - 1];
+
+		if (ifc->ifindex == ifindex)
+			return ifc->fd >= 0 ? (int)w->table[k] - 1 : -1;
+	}
+	return -1;
 }
 
 /* Our interface with device @ifindex that is serving, or NULL. */
 static struct te_iface *serving(const struct te_watcher *w, int ifindex)
 {
-	for (size_t k = slot_of(ifindex, w->table_cap); w->table[k];
-	     k = (k + 1) & (w->table_cap - 1))
-		if (w->table[k]->ifindex == ifindex)
-			return w->table[k]->fd >= 0 ? w->table[k] : NULL;
-	return NULL;
+	int i = position(w, ifindex);
+
+	return i < 0 ? NULL : w->t->ifaces[i];
 }
 
-static bool is_our_address(const struct te_iface *ifc, const struct te_addr_info *a)
+/* Fill the address table (after index_interfaces()). False without memory. */
+static bool index_addresses(struct te_watcher *w)
 {
-	for (size_t i = 0; i < ifc->n_addrs; i++)
-		if (te_same_address(&ifc->addrs[i].local, a->family, a->local))
-			return true;
-	return false;
+	const struct tunecho *t = w->t;
+	size_t total = 0;
+
+	if (w->addrs_made)
+		return true;
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		total += t->ifaces[i]->fd >= 0 ? t->ifaces[i]->n_addrs : 0;
+	if (!make_table((void **)&w->addrs, &w->addrs_cap, total, sizeof(*w->addrs)))
+		return false;
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		const struct te_iface *ifc = t->ifaces[i];
+
+		for (size_t k = 0; ifc->fd >= 0 && k < ifc->n_addrs; k++) {
+			const struct te_prefix *a = &ifc->addrs[k].local;
+			size_t s =
+			    addr_hash(ifc->ifindex, a->family, a->addr.bytes) & (w->addrs_cap - 1);
+
+			while (w->addrs[s].pos)
+				s = (s + 1) & (w->addrs_cap - 1);
+			w->addrs[s] = (struct addr_slot){(uint32_t)i + 1, (uint32_t)k};
+		}
+	}
+	w->addrs_made = true;
+	return true;
+}
+
+/*
+ * Call @fn for each address we added that is @a (the same local address
+ * on the same device: with another prefix, IPv4 allows it twice).
+ */
+static void each_of_ours(struct te_watcher *w, const struct te_addr_info *a,
+			 void (*fn)(void *arg, size_t pos, size_t k), void *arg)
+{
+	size_t s = addr_hash(a->ifindex, a->family, a->local) & (w->addrs_cap - 1);
+
+	for (; w->addrs[s].pos; s = (s + 1) & (w->addrs_cap - 1)) {
+		const struct addr_slot *e = &w->addrs[s];
+		const struct te_iface *ifc = w->t->ifaces[e->pos - 1];
+
+		w->probes++;
+		if (ifc->ifindex == a->ifindex &&
+		    te_same_address(&ifc->addrs[e->k].local, a->family, a->local))
+			fn(arg, e->pos - 1, e->k);
+	}
+}
+
+static void note_found(void *arg, size_t pos, size_t k)
+{
+	(void)pos;
+	(void)k;
+	*(bool *)arg = true;
+}
+
+/* Whether @a is an address we added (to a serving interface). */
+static bool is_our_address(struct te_watcher *w, const struct te_addr_info *a)
+{
+	bool found = false;
+
+	/* Without memory for the table: take it for ours, a look will tell. */
+	if (!index_addresses(w))
+		return true;
+	each_of_ours(w, a, note_found, &found);
+	return found;
 }
 
 static void schedule_check(struct te_watcher *w, unsigned ms)
@@ -221,23 +325,18 @@ void te_watch_forget(struct te_iface *ifc)
 
 struct look {
 	struct tunecho *t;
+	struct te_watcher *w;
 	bool *present; /* per interface (index in t->ifaces) */
 	bool *up;
 	uint32_t *mtu;
 	/* A link-local IPv6 address the kernel made (IPv6 coming back on a
 	 * device of ours made without one): removed when restoring. */
 	struct te_addr_info *link_local;
-	bool *seen;    /* per address we added, interface after interface */
-	size_t *first; /* per interface: its first entry in seen */
+	bool found_one;		 /* the dumped address is one of ours */
+	size_t n_links, n_addrs; /* messages dumped */
+	bool *seen;		 /* per address we added, interface after interface */
+	size_t *first;		 /* per interface: its first entry in seen */
 };
-
-static int position(const struct tunecho *t, int ifindex)
-{
-	for (size_t i = 0; i < t->n_ifaces; i++)
-		if (t->ifaces[i]->ifindex == ifindex && t->ifaces[i]->fd >= 0)
-			return (int)i;
-	return -1;
-}
 
 static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
 {
@@ -245,7 +344,8 @@ static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
 	struct te_link_info link;
 	int i;
 
-	if (!te_nl_parse_link(nlh, &link) || (i = position(l->t, link.ifindex)) < 0)
+	l->n_links++;
+	if (!te_nl_parse_link(nlh, &link) || (i = position(l->w, link.ifindex)) < 0)
 		return;
 	l->present[i] = true;
 	l->up[i] = link.flags & IFF_UP;
@@ -257,6 +357,14 @@ static bool is_link_local(const struct te_addr_info *a)
 	return a->family == AF_INET6 && a->local[0] == 0xfe && (a->local[1] & 0xc0) == 0x80;
 }
 
+static void on_seen(void *arg, size_t pos, size_t k)
+{
+	struct look *l = arg;
+
+	l->seen[l->first[pos] + k] = true;
+	l->found_one = true;
+}
+
 static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
 {
 	struct look *l = arg;
@@ -264,14 +372,14 @@ static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
 	const struct te_iface *ifc;
 	int i;
 
-	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->t, a.ifindex)) < 0)
+	l->n_addrs++;
+	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->w, a.ifindex)) < 0)
 		return;
 	ifc = l->t->ifaces[i];
-	if (ifc->created && is_link_local(&a) && !is_our_address(ifc, &a))
+	l->found_one = false;
+	each_of_ours(l->w, &a, on_seen, l);
+	if (ifc->created && is_link_local(&a) && !l->found_one)
 		l->link_local[i] = a;
-	for (size_t k = 0; k < ifc->n_addrs; k++)
-		if (te_same_address(&ifc->addrs[k].local, a.family, a.local))
-			l->seen[l->first[i] + k] = true;
 }
 
 /* Told about each refused restoring request (all are logged). */
@@ -439,7 +547,7 @@ static bool on_news(struct te_watcher *w, const struct nlmsghdr *nlh)
 	}
 	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
 		ifc = serving(w, addr.ifindex);
-		if (ifc && is_our_address(ifc, &addr))
+		if (ifc && !ifc->news_addr && is_our_address(w, &addr))
 			ifc->news_addr = true;
 		return ifc && ifc->news_addr;
 	}
@@ -492,7 +600,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_watcher *w = arg;
 	struct tunecho *t = w->t;
-	struct look l = {.t = t};
+	struct look l = {.t = t, .w = w};
 	size_t n = t->n_ifaces, total = 0;
 	bool news;
 	int r;
@@ -517,7 +625,9 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		total += t->ifaces[i]->n_addrs;
 	}
 	l.seen = calloc(total ? total : 1, sizeof(*l.seen));
-	if (!l.present || !l.up || !l.mtu || !l.link_local || !l.first || !l.seen) {
+	/* Each dumped message finds its interface and address at once. */
+	if (!l.present || !l.up || !l.mtu || !l.link_local || !l.first || !l.seen ||
+	    !index_interfaces(w) || !index_addresses(w)) {
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
 		goto out;
 	}
@@ -529,6 +639,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		memset(l.mtu, 0, n * sizeof(*l.mtu));
 		memset(l.link_local, 0, n * sizeof(*l.link_local));
 		memset(l.seen, 0, total * sizeof(*l.seen));
+		l.n_links = l.n_addrs = w->probes = 0;
 		r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
 		if (r == 0)
 			r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
@@ -550,6 +661,11 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		schedule_check(w, 1000);
 		goto out;
 	}
+	/* Each dumped address is compared with ours of the same hash only:
+	 * about one comparison each, however many addresses (near-linear). */
+	te_log(&t->log, TUNECHO_LOG_DEBUG,
+	       "looked at %zu links and %zu addresses against %zu of ours: %zu comparisons",
+	       l.n_links, l.n_addrs, total, w->probes);
 	act(&l);
 	w->news_lost = false;
 	for (size_t i = 0; i < t->n_ifaces; i++)
@@ -641,6 +757,7 @@ void te_watch_stop(struct tunecho *t)
 	if (w->sock)
 		mnl_socket_close(w->sock);
 	free(w->table);
+	free(w->addrs);
 	free(w);
 	t->watcher = NULL;
 }
