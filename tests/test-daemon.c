@@ -749,6 +749,66 @@ START_TEST(runs_as_an_unprivileged_user_after_set_up)
 }
 END_TEST
 
+static bool pings(const char *addr);
+
+/* Without CAP_NET_ADMIN, the link group cannot be deleted whole: no warning. */
+START_TEST(an_unprivileged_stop_says_nothing_of_the_link_group)
+{
+	struct daemon d;
+	const char *path = write_conf("[global]\nuser = nobody\n"
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				      "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "warning") && !strstr(d.log, "link group"), "%s", d.log);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * /dev/net/tun of mode 0600 (root's), `user = nobody`, CAP_NET_ADMIN kept
+ * for an attached device: the start says a reload and recreate will fail,
+ * and what to do; the reload that then fails says it again.
+ */
+START_TEST(a_dev_net_tun_only_root_may_open_is_said_at_start_with_user)
+{
+	struct daemon d;
+	char line[512];
+	const char *path =
+	    write_conf("[global]\nuser = nobody\n"
+		       "[te1]\nattach = yes\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	/* A node of its own, mode 0600, in a private mount namespace. */
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount("tmpfs", "/dev/net", "tmpfs", 0, "mode=0755"), 0);
+	ck_assert_int_eq(te_sh("mknod -m 0600 /dev/net/tun c 10 200"), 0);
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te1"), 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_msg(strstr(d.log,
+			     "tunecho: warning: /dev/net/tun is not readable and writable "
+			     "by uid 65534 (Permission denied): a reload that adds or "
+			     "remakes a device, and recreate, will fail; give it a group of "
+			     "that user (chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun), "
+			     "or run without user\n"),
+		      "%s", d.log);
+	rewrite_conf(path, "[global]\nuser = nobody\n"
+			   "[te1]\nattach = yes\naddress = 198.18.0.5 peer 198.18.0.6\n"
+			   "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "te2: open /dev/net/tun failed: Permission denied; this needs "
+				    "CAP_NET_ADMIN and read and write access to /dev/net/tun"),
+		      "%s", d.log);
+	ck_assert(pings("198.18.0.6"));
+	ck_assert_int_eq(stop(&d), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
 {
 	struct daemon d;
@@ -773,7 +833,11 @@ START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
 	ck_assert_str_eq(v, "1\n");
 	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.6 >/dev/null"), 0);
 	ck_assert_int_eq(stop(&d), 0);
-	ck_assert_msg(!strstr(d.log, "warning"), "%s", d.log);
+	/* No warning but the one of a host whose /dev/net/tun is root's only
+	 * (a_dev_net_tun_only_root_may_open_is_said_at_start_with_user). */
+	ck_assert_msg(count_of(d.log, "warning") ==
+			  count_of(d.log, "warning: /dev/net/tun is not readable"),
+		      "%s", d.log);
 	ck_assert(!iface_exists("te0"));
 	ck_assert(iface_exists("te1"));
 	te_sh_out(out, sizeof(out), "ip -4 addr show dev te1");
@@ -977,8 +1041,6 @@ START_TEST(attach_serves_an_existing_device_and_leaves_it)
 }
 END_TEST
 
-static bool pings(const char *addr);
-
 /* "ip -o link show" of @ifname with its state, mtu and qlen, and its IPv6. */
 static const char *link_state(const char *ifname, char *out, size_t size)
 {
@@ -1135,8 +1197,14 @@ START_TEST(without_privilege_one_line_says_what_to_do)
 	spawn(&d, argv);
 	wait_exit(&d);
 	ck_assert_int_eq(d.status, 1);
-	ck_assert_msg(strstr(d.log, "te0: open /dev/net/tun failed: Permission denied; this "
-				    "needs CAP_NET_ADMIN: run tunecho as root\n"),
+	/* Where /dev/net/tun is root's only, the open fails; else TUNSETIFF. */
+	ck_assert_msg(strstr(d.log,
+			     "te0: open /dev/net/tun failed: Permission denied; this "
+			     "needs CAP_NET_ADMIN and read and write access to "
+			     "/dev/net/tun: run tunecho as root (or give the node a group of "
+			     "uid 65534: chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun)\n") ||
+			  strstr(d.log, "te0: TUNSETIFF failed: Operation not permitted; this "
+					"needs CAP_NET_ADMIN: run tunecho as root\n"),
 		      "got:\n%s", d.log);
 	ck_assert_msg(strchr(d.log, '\n') == d.log + d.len - 1, "more than one line:\n%s", d.log);
 	ck_assert(!iface_exists("te0"));
@@ -1905,6 +1973,8 @@ int main(void)
 	tcase_add_test(tc, busy_polling_answers_all_starves_nobody_and_idles_at_zero);
 	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
 	tcase_add_test(tc, runs_as_an_unprivileged_user_after_set_up);
+	tcase_add_test(tc, an_unprivileged_stop_says_nothing_of_the_link_group);
+	tcase_add_test(tc, a_dev_net_tun_only_root_may_open_is_said_at_start_with_user);
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
 	tcase_add_test(tc, sigterm_under_eight_floods_stops_within_a_second);
 	tcase_add_test(tc, ten_thousand_interfaces_are_refused_up_front);

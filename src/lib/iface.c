@@ -81,6 +81,17 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 		       ic->name, strerror(-fd));
 		break;
 	default:
+		if (fd == -EACCES && !strcmp(step, "open /dev/net/tun")) {
+			/* The node's mode, not a capability: CAP_NET_ADMIN does not
+			 * open a file the user may not (a daemon after `user`). */
+			te_log(&t->log, TUNECHO_LOG_ERR,
+			       "%s: open /dev/net/tun failed: %s; this needs CAP_NET_ADMIN and "
+			       "read and write access to /dev/net/tun: run tunecho as root (or "
+			       "give the node a group of uid %u: chgrp GROUP /dev/net/tun; chmod "
+			       "0660 /dev/net/tun)",
+			       ic->name, strerror(EACCES), (unsigned)geteuid());
+			break;
+		}
 		log_failure(t, ic->name, step, -fd, NULL);
 		break;
 	}
@@ -785,7 +796,11 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 	}
 	r = te_nl_group_delete(t->nl, group, msg);
 	if (r < 0) {
-		te_log(&t->log, TUNECHO_LOG_WARNING, "deleting link group %u: %s%s%s", group,
+		/* Without CAP_NET_ADMIN (a daemon after `user`): the devices go
+		 * with their fds all the same, only slower; nothing to warn of. */
+		te_log(&t->log,
+		       r == -EPERM || r == -EACCES ? TUNECHO_LOG_DEBUG : TUNECHO_LOG_WARNING,
+		       "deleting link group %u: %s%s%s; closing the devices one by one", group,
 		       strerror(-r), *msg ? ": " : "", msg);
 		return false;
 	}
