@@ -1202,7 +1202,7 @@ START_TEST(without_privilege_one_line_says_what_to_do)
 			     "te0: open /dev/net/tun failed: Permission denied; this "
 			     "needs CAP_NET_ADMIN and read and write access to "
 			     "/dev/net/tun: run tunecho as root (or give the node a group of "
-			     "uid 65534: chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun)\n") ||
+			     "its user: chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun)\n") ||
 			  strstr(d.log, "te0: TUNSETIFF failed: Operation not permitted; this "
 					"needs CAP_NET_ADMIN: run tunecho as root\n"),
 		      "got:\n%s", d.log);

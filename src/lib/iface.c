@@ -87,9 +87,9 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 			te_log(&t->log, TUNECHO_LOG_ERR,
 			       "%s: open /dev/net/tun failed: %s; this needs CAP_NET_ADMIN and "
 			       "read and write access to /dev/net/tun: run tunecho as root (or "
-			       "give the node a group of uid %u: chgrp GROUP /dev/net/tun; chmod "
-			       "0660 /dev/net/tun)",
-			       ic->name, strerror(EACCES), (unsigned)geteuid());
+			       "give the node a group of its user: chgrp GROUP /dev/net/tun; "
+			       "chmod 0660 /dev/net/tun)",
+			       ic->name, strerror(EACCES));
 			break;
 		}
 		log_failure(t, ic->name, step, -fd, NULL);
