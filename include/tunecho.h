@@ -336,8 +336,14 @@ TUNECHO_EXPORT int tunecho_new(struct tunecho **out, struct event_base *base);
 /**
  * Stop serving and undo everything the responder set up: interfaces it
  * created are deleted; from persistent and attached interfaces the
- * addresses and routes it added are removed. Accepts NULL. Must not be
- * called from inside one of the responder's own callbacks.
+ * addresses and routes it added are removed. A persistent device is left
+ * administratively down (as the kernel makes a TUN device: it serves
+ * nothing until the next start takes it back and sets it up). An attached
+ * device is put back as it was found: up or down, its MTU and queue
+ * length, and without the IPv6 link-local address the kernel gave it
+ * while served. The same holds for tunecho_remove_iface() and for a failed
+ * tunecho_add_config(). Accepts NULL. Must not be called from inside one
+ * of the responder's own callbacks.
  */
 TUNECHO_EXPORT void tunecho_free(struct tunecho *t);
 

@@ -749,6 +749,66 @@ START_TEST(runs_as_an_unprivileged_user_after_set_up)
 }
 END_TEST
 
+static bool pings(const char *addr);
+
+/* Without CAP_NET_ADMIN, the link group cannot be deleted whole: no warning. */
+START_TEST(an_unprivileged_stop_says_nothing_of_the_link_group)
+{
+	struct daemon d;
+	const char *path = write_conf("[global]\nuser = nobody\n"
+				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				      "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "warning") && !strstr(d.log, "link group"), "%s", d.log);
+	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * /dev/net/tun of mode 0600 (root's), `user = nobody`, CAP_NET_ADMIN kept
+ * for an attached device: the start says a reload and recreate will fail,
+ * and what to do; the reload that then fails says it again.
+ */
+START_TEST(a_dev_net_tun_only_root_may_open_is_said_at_start_with_user)
+{
+	struct daemon d;
+	char line[512];
+	const char *path =
+	    write_conf("[global]\nuser = nobody\n"
+		       "[te1]\nattach = yes\naddress = 198.18.0.5 peer 198.18.0.6\n");
+
+	/* A node of its own, mode 0600, in a private mount namespace. */
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount("tmpfs", "/dev/net", "tmpfs", 0, "mode=0755"), 0);
+	ck_assert_int_eq(te_sh("mknod -m 0600 /dev/net/tun c 10 200"), 0);
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te1"), 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_msg(strstr(d.log,
+			     "tunecho: warning: /dev/net/tun is not readable and writable "
+			     "by uid 65534 (Permission denied): a reload that adds or "
+			     "remakes a device, and recreate, will fail; give it a group of "
+			     "that user (chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun), "
+			     "or run without user\n"),
+		      "%s", d.log);
+	rewrite_conf(path, "[global]\nuser = nobody\n"
+			   "[te1]\nattach = yes\naddress = 198.18.0.5 peer 198.18.0.6\n"
+			   "[te2]\naddress = 198.18.0.9 peer 198.18.0.10\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(strstr(d.log, "te2: open /dev/net/tun failed: Permission denied; this needs "
+				    "CAP_NET_ADMIN and read and write access to /dev/net/tun"),
+		      "%s", d.log);
+	ck_assert(pings("198.18.0.6"));
+	ck_assert_int_eq(stop(&d), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
 {
 	struct daemon d;
@@ -773,7 +833,11 @@ START_TEST(keeps_only_net_admin_when_an_attached_device_needs_it)
 	ck_assert_str_eq(v, "1\n");
 	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.6 >/dev/null"), 0);
 	ck_assert_int_eq(stop(&d), 0);
-	ck_assert_msg(!strstr(d.log, "warning"), "%s", d.log);
+	/* No warning but the one of a host whose /dev/net/tun is root's only
+	 * (a_dev_net_tun_only_root_may_open_is_said_at_start_with_user). */
+	ck_assert_msg(count_of(d.log, "warning") ==
+			  count_of(d.log, "warning: /dev/net/tun is not readable"),
+		      "%s", d.log);
 	ck_assert(!iface_exists("te0"));
 	ck_assert(iface_exists("te1"));
 	te_sh_out(out, sizeof(out), "ip -4 addr show dev te1");
@@ -977,6 +1041,60 @@ START_TEST(attach_serves_an_existing_device_and_leaves_it)
 }
 END_TEST
 
+/* "ip -o link show" of @ifname with its state, mtu and qlen, and its IPv6. */
+static const char *link_state(const char *ifname, char *out, size_t size)
+{
+	te_sh_out(
+	    out, size,
+	    "ip -o link show dev %s | grep -o 'mtu [0-9]*\\|state [A-Z]*\\|qlen [0-9]*\\|,UP'; "
+	    "ip -o addr show dev %s",
+	    ifname, ifname);
+	return out;
+}
+
+/*
+ * An attached device is put back as found after a clean stop and after a
+ * failed start: down (so without the kernel's fe80:: address) or up as
+ * it was, its MTU and queue length as they were.
+ */
+START_TEST(an_attached_device_is_put_back_as_found)
+{
+	struct daemon d;
+	char before[4096], after[4096];
+	const char *conf = "[te0]\nattach = yes\nmtu = 9000\ntxqueuelen = 77\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\naddress = 2001:db8:7::1/64\n";
+	const char *path = write_conf(conf);
+
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name te0 && "
+			       "ip link set te0 mtu 1400 txqueuelen 500"),
+			 0);
+	for (int round = 0; round < 2; round++) {
+		/* Round 1: found up. */
+		if (round == 1)
+			ck_assert_int_eq(te_sh("ip link set te0 up"), 0);
+		link_state("te0", before, sizeof(before));
+		ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+		ck_assert(pings("198.18.0.2"));
+		ck_assert(pings("2001:db8:7::2"));
+		ck_assert_int_eq(stop(&d), 0);
+		link_state("te0", after, sizeof(after));
+		ck_assert_msg(!strcmp(before, after), "round %d: before:\n%s\nafter:\n%s\n%s",
+			      round, before, after, d.log);
+	}
+	/* A failed start: the kernel refuses the last address. */
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	link_state("te0", before, sizeof(before));
+	rewrite_conf(path, "[te0]\nattach = yes\nmtu = 9000\ntxqueuelen = 77\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\naddress = ff02::5/128\n");
+	ck_assert(!start(&d, path));
+	ck_assert_int_eq(d.status, 1);
+	link_state("te0", after, sizeof(after));
+	ck_assert_msg(!strcmp(before, after), "failed start: before:\n%s\nafter:\n%s\n%s", before,
+		      after, d.log);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(persist_keeps_the_device_and_restarts_on_it)
 {
 	struct daemon d;
@@ -990,7 +1108,7 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 			      d.log);
 		ck_assert_ptr_nonnull(strstr(d.log, round == 0
 							? "te0: serving (created, persistent)"
-							: "te0: serving (attached)"));
+							: "te0: serving (taken back, persistent)"));
 		ck_assert_int_eq(te_sh("ping -6 -n -q -c 2 -i 0.2 -w 5 2001:db8:7::2 >/dev/null"),
 				 0);
 		ck_assert_int_eq(stop(&d), 0);
@@ -999,6 +1117,65 @@ START_TEST(persist_keeps_the_device_and_restarts_on_it)
 		ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1"),
 			      "addresses left behind:\n%s", out);
 	}
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * A run killed with SIGKILL leaves its persistent device with its
+ * addresses and route. The next run takes them back as its own: they go
+ * at its clean stop. Then a reload to persist = no on the taken-back
+ * device makes it anew, non-persistent, and serves it.
+ */
+START_TEST(persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting)
+{
+	struct daemon d;
+	char out[4096], line[512];
+	const char *conf = "[te0]\npersist = yes\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\n"
+			   "address = 2001:db8:7::1/64\n"
+			   "route = 198.18.97.0/24\n";
+	const char *path = write_conf(conf);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+	wait_exit(&d);
+	te_sh_out(out, sizeof(out), "ip addr show dev te0; ip route show dev te0");
+	ck_assert_msg(strstr(out, "198.18.0.1") && strstr(out, "198.18.97.0/24"),
+		      "the crash should have left them:\n%s", out);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start again:\n%s", d.log);
+	ck_assert_msg(strstr(d.log, "te0: serving (taken back, persistent)") &&
+			  !strstr(d.log, "left in place"),
+		      "%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.97.5"));
+	ck_assert(pings("2001:db8:7::2"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(iface_exists("te0"));
+	/* Left down, as the kernel makes a TUN device, serving nothing. */
+	ck_assert(!iface_is_up("te0"));
+	te_sh_out(out, sizeof(out), "ip addr show dev te0; ip route show dev te0");
+	ck_assert_msg(!strstr(out, "198.18.0.1") && !strstr(out, "2001:db8:7::1") &&
+			  !strstr(out, "198.18.97.0"),
+		      "left behind:\n%s\n%s", out, d.log);
+
+	/* Taken back once more, then no longer persistent. */
+	ck_assert_msg(start(&d, path), "tunecho did not start again:\n%s", d.log);
+	rewrite_conf(path, "[te0]\npersist = no\n"
+			   "address = 198.18.0.1 peer 198.18.0.2\n"
+			   "address = 2001:db8:7::1/64\n"
+			   "route = 198.18.97.0/24\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 0 added, 0 removed, 1 changed, 0 unchanged"),
+	    "%s\n%s", line, d.log);
+	ck_assert_msg(strstr(d.log, "te0: serving (created) 198.18.0.1"), "%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert(pings("198.18.97.5"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!iface_exists("te0"), "%s", d.log);
 	unlink_conf();
 }
 END_TEST
@@ -1020,8 +1197,14 @@ START_TEST(without_privilege_one_line_says_what_to_do)
 	spawn(&d, argv);
 	wait_exit(&d);
 	ck_assert_int_eq(d.status, 1);
-	ck_assert_msg(strstr(d.log, "te0: open /dev/net/tun failed: Permission denied; this "
-				    "needs CAP_NET_ADMIN: run tunecho as root\n"),
+	/* Where /dev/net/tun is root's only, the open fails; else TUNSETIFF. */
+	ck_assert_msg(strstr(d.log,
+			     "te0: open /dev/net/tun failed: Permission denied; this "
+			     "needs CAP_NET_ADMIN and read and write access to "
+			     "/dev/net/tun: run tunecho as root (or give the node a group of "
+			     "its user: chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun)\n") ||
+			  strstr(d.log, "te0: TUNSETIFF failed: Operation not permitted; this "
+					"needs CAP_NET_ADMIN: run tunecho as root\n"),
 		      "got:\n%s", d.log);
 	ck_assert_msg(strchr(d.log, '\n') == d.log + d.len - 1, "more than one line:\n%s", d.log);
 	ck_assert(!iface_exists("te0"));
@@ -1316,6 +1499,70 @@ START_TEST(reload_refused_by_the_kernel_keeps_the_running_state)
 }
 END_TEST
 
+/*
+ * A route moves to another interface, then its interface is renamed: the
+ * old route leaves before the new one comes (else "File exists"); a
+ * reload that fails puts the moved route back where it was.
+ */
+START_TEST(reload_moves_a_route_and_renames_an_interface_that_has_one)
+{
+	struct daemon d;
+	char out[4096], line[512];
+	const char *path = write_conf(TE0_V4 "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n"
+					     "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+					     "address = 2001:db8:1::1/64\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip route show 198.18.98.0/24 | grep -q 'dev te0'"), 0);
+	/* The routes move from te0 to te1. */
+	rewrite_conf(path, TE0_V4 "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 0 added, 0 removed, 2 changed, 0 unchanged"),
+	    "%s\n%s", line, d.log);
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te1") == 2 && !strstr(out, "te0"), "%s", out);
+	ck_assert(pings("198.18.98.9"));
+	ck_assert(pings("2001:db8:98::9"));
+	/* te1 renamed te2, its routes with it. */
+	rewrite_conf(path, TE0_V4 "[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_msg(
+	    !strcmp(line, "tunecho: reloaded: 1 added, 1 removed, 0 changed, 1 unchanged"),
+	    "%s\n%s", line, d.log);
+	ck_assert(!iface_exists("te1"));
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te2") == 2, "%s", out);
+	ck_assert(pings("198.18.98.9"));
+	/* Back to te0, but the kernel refuses te3's address: all stays. */
+	rewrite_conf(path, TE0_V4 "route = 198.18.98.0/24\nroute = 2001:db8:98::/64\n"
+				  "[te2]\naddress = 198.18.0.5 peer 198.18.0.6\n"
+				  "address = 2001:db8:1::1/64\n"
+				  "[te3]\naddress = ff02::5/128\n");
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), d.log);
+	ck_assert_str_eq(line, "tunecho: error: reload failed: still serving the previous "
+			       "configuration");
+	te_sh_out(out, sizeof(out),
+		  "ip route show 198.18.98.0/24; ip -6 route show 2001:db8:98::/64");
+	ck_assert_msg(count_of(out, "dev te2") == 2 && !strstr(out, "te0"), "%s\n%s", out, d.log);
+	ck_assert(pings("198.18.98.9"));
+	ck_assert(pings("2001:db8:98::9"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "File exists"), "%s", d.log);
+	ck_assert(!iface_exists("te0") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(reload_changing_the_owner_recreates_only_that_device)
 {
 	struct daemon d;
@@ -1551,6 +1798,101 @@ START_TEST(restore_brings_back_a_removed_address_and_the_up_state)
 }
 END_TEST
 
+/*
+ * The kernel turns IPv6 off on a device whose MTU goes under 1280, and on
+ * again, with its own address generation, when it is back: the IPv6
+ * address comes back, without a link-local address, slow dip or quick.
+ */
+START_TEST(restore_brings_ipv6_back_after_an_mtu_dip_below_1280)
+{
+	struct daemon d;
+	char out[4096];
+	const char *path = write_conf("[te0]\nrestore = yes\n" RESTORE_CONF);
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1000"), 0);
+	ck_assert_msg(wait_log(&d,
+			       "te0: address 2001:db8:6::1/64 was removed with IPv6 (MTU "
+			       "1000, under 1280); adding it again when the MTU allows IPv6",
+			       3000),
+		      "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1500"), 0);
+	ck_assert_msg(wait_sh(3000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("2001:db8:6::2"));
+	ck_assert_msg(wait_sh(3000, "! ip -6 addr show dev te0 | grep -q fe80"),
+		      "a link-local address stayed:\n%s", d.log);
+	/* Quick: both changes before the watcher looks. */
+	ck_assert_int_eq(te_sh("ip link set te0 mtu 1000 && ip link set te0 mtu 1500"), 0);
+	ck_assert_msg(
+	    wait_log_n(&d, "te0: address 2001:db8:6::1/64 was removed; adding it again", 1, 3000),
+	    "tunecho %s:\n%s", fate(&d), d.log);
+	ck_assert_msg(wait_sh(3000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("2001:db8:6::2"));
+	ck_assert(pings("198.18.98.9"));
+	drain_for(&d, 200);
+	te_sh_out(out, sizeof(out), "ip -6 addr show dev te0");
+	ck_assert_msg(!strstr(out, "fe80"), "a link-local address stayed:\n%s\n%s", out, d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_msg(!strstr(d.log, "failed") && !strstr(d.log, "error:"), "%s", d.log);
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * Dumps of links and addresses interrupted by changes (NLM_F_DUMP_INTR):
+ * an address churn on another device while te0 is set down again and
+ * again. Each check's dump is read to its end and taken again, so restore
+ * keeps working during and after it.
+ */
+START_TEST(restore_survives_dumps_interrupted_by_address_churn)
+{
+	struct daemon d;
+	const char *path = write_conf("[te0]\nrestore = yes\n" RESTORE_CONF);
+	pid_t churn;
+	double end;
+
+	/* 3000 addresses make each dump long; 2000 more come and go. */
+	ck_assert_int_eq(te_sh("ip tuntap add mode tun name churn0 && ip link set churn0 up && "
+			       "awk 'BEGIN { for (i = 0; i < 3000; i++) printf \"addr add "
+			       "198.19.%%d.%%d/32 dev churn0\\n\", i / 250, i %% 250 + 1 }' "
+			       "| ip -batch - && "
+			       "awk 'BEGIN { for (i = 0; i < 2000; i++) printf \"addr add "
+			       "198.19.%%d.%%d/32 dev churn0\\n\", 100 + i / 250, i %% 250 + 1 }' "
+			       ">/tmp/tunecho-churn-add.%d && "
+			       "sed 's/^addr add/addr del/' /tmp/tunecho-churn-add.%d "
+			       ">/tmp/tunecho-churn-del.%d",
+			       (int)getpid(), (int)getpid(), (int)getpid()),
+			 0);
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	churn = bg("while :; do ip -batch /tmp/tunecho-churn-add.%d; "
+		   "ip -batch /tmp/tunecho-churn-del.%d; done",
+		   (int)getpid(), (int)getpid());
+	end = now_s() + 3;
+	while (now_s() < end) {
+		te_sh("ip link set te0 down");
+		drain_for(&d, 200);
+	}
+	ck_assert_int_eq(kill(churn, SIGKILL), 0);
+	bg_wait(churn);
+	te_sh("rm -f /tmp/tunecho-churn-add.%d /tmp/tunecho-churn-del.%d", (int)getpid(),
+	      (int)getpid());
+	ck_assert_msg(running(&d), "tunecho %s:\n%s", fate(&d), d.log);
+	/* Once more, the network quiet: up again, and serving. */
+	ck_assert_int_eq(te_sh("ip link set te0 down"), 0);
+	for (int i = 0; i < 250 && !iface_is_up("te0"); i++)
+		drain(&d, 20);
+	ck_assert_msg(iface_is_up("te0"), "te0 is still down:\n%s", d.log);
+	ck_assert_msg(wait_sh(5000, "ip -o -6 addr show dev te0 | grep -q '2001:db8:6::1/64'"),
+		      "2001:db8:6::1 did not come back:\n%s", d.log);
+	ck_assert(pings("198.18.0.2"));
+	ck_assert_msg(!strstr(d.log, "Protocol error"), "%s", d.log);
+	ck_assert_int_eq(stop(&d), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(without_restore_a_removed_address_and_the_down_state_are_only_logged)
 {
 	struct daemon d;
@@ -1631,6 +1973,8 @@ int main(void)
 	tcase_add_test(tc, busy_polling_answers_all_starves_nobody_and_idles_at_zero);
 	tcase_add_test(tc, embedding_example_answers_ping_and_udp_echo);
 	tcase_add_test(tc, runs_as_an_unprivileged_user_after_set_up);
+	tcase_add_test(tc, an_unprivileged_stop_says_nothing_of_the_link_group);
+	tcase_add_test(tc, a_dev_net_tun_only_root_may_open_is_said_at_start_with_user);
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
 	tcase_add_test(tc, sigterm_under_eight_floods_stops_within_a_second);
 	tcase_add_test(tc, ten_thousand_interfaces_are_refused_up_front);
@@ -1640,7 +1984,9 @@ int main(void)
 	tcase_add_test(tc, existing_route_fails_cleanly);
 	tcase_add_test(tc, name_taken_fails_and_leaves_the_device);
 	tcase_add_test(tc, attach_serves_an_existing_device_and_leaves_it);
+	tcase_add_test(tc, an_attached_device_is_put_back_as_found);
 	tcase_add_test(tc, persist_keeps_the_device_and_restarts_on_it);
+	tcase_add_test(tc, persist_after_a_crash_owns_its_leftovers_and_can_stop_persisting);
 	tcase_add_test(tc, without_privilege_one_line_says_what_to_do);
 	tcase_add_test(tc, without_dev_net_tun_one_line_says_what_to_do);
 	tcase_add_test(tc, options_help_version_check_config);
@@ -1648,11 +1994,14 @@ int main(void)
 	tcase_add_test(tc, reload_with_a_broken_config_keeps_the_running_state);
 	tcase_add_test(tc, reload_refused_by_the_kernel_keeps_the_running_state);
 	tcase_add_test(tc, a_reload_of_many_interfaces_and_unknown_names_keeps_serving);
+	tcase_add_test(tc, reload_moves_a_route_and_renames_an_interface_that_has_one);
 	tcase_add_test(tc, reload_changing_the_owner_recreates_only_that_device);
 	tcase_add_test(tc, pings_to_unchanged_interfaces_are_never_lost_during_reloads);
 	tcase_add_test(tc, deleted_interface_under_load_is_recreated_without_spinning);
 	tcase_add_test(tc, deleted_interface_without_recreate_stays_gone);
 	tcase_add_test(tc, restore_brings_back_a_removed_address_and_the_up_state);
+	tcase_add_test(tc, restore_survives_dumps_interrupted_by_address_churn);
+	tcase_add_test(tc, restore_brings_ipv6_back_after_an_mtu_dip_below_1280);
 	tcase_add_test(tc, without_restore_a_removed_address_and_the_down_state_are_only_logged);
 	tcase_add_test(tc, restore_in_global_is_the_default_an_interface_can_override);
 	suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
 
 #include <linux/rtnetlink.h>
 
+#include "found.h"
 #include "netlink.h"
 #include "responder.h"
 #include "tun.h"
@@ -53,6 +54,10 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 
 	if (fd >= 0) {
 		ifc->fd = fd;
+		/* persist = yes says the device is ours: one that exists is the
+		 * one an earlier run left (attach = yes says the opposite). */
+		ifc->taken_back = !ifc->created && ic->persist && !ic->attach;
+		ifc->created = ifc->created || ifc->taken_back;
 		ifc->persist = ifc->created && ic->persist;
 		return 0;
 	}
@@ -77,16 +82,21 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 		       ic->name, strerror(-fd));
 		break;
 	default:
+		if (fd == -EACCES && !strcmp(step, "open /dev/net/tun")) {
+			/* The node's mode, not a capability: CAP_NET_ADMIN does not
+			 * open a file the user may not (a daemon after `user`). */
+			te_log(&t->log, TUNECHO_LOG_ERR,
+			       "%s: open /dev/net/tun failed: %s; this needs CAP_NET_ADMIN and "
+			       "read and write access to /dev/net/tun: run tunecho as root (or "
+			       "give the node a group of its user: chgrp GROUP /dev/net/tun; "
+			       "chmod 0660 /dev/net/tun)",
+			       ic->name, strerror(EACCES));
+			break;
+		}
 		log_failure(t, ic->name, step, -fd, NULL);
 		break;
 	}
 	return fd;
-}
-
-/* A device that stays when we go: what we added to it must be removed. */
-static bool outlives(const struct te_iface *ifc, bool keep_persistent)
-{
-	return ifc->fd >= 0 && (!ifc->created || (ifc->persist && keep_persistent));
 }
 
 /*
@@ -320,6 +330,8 @@ int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
 		r = -ENOMEM;
 		goto out;
 	}
+	if (initial)
+		te_found_clear_leftovers(t, ifcs, ics, n);
 	for (int phase = 0; phase < 3 && r == 0; phase++) {
 		b.n = 0;
 		b.have_msg = false;
@@ -377,8 +389,9 @@ void te_iface_log_serving(const struct te_iface *ifc, const char *what)
 	size_t n;
 
 	n = (size_t)snprintf(line, sizeof(line), "%s: %s (%s)", ifc->name, what,
-			     ifc->created ? (ifc->persist ? "created, persistent" : "created")
-					  : "attached");
+			     ifc->taken_back ? "taken back, persistent"
+			     : ifc->created  ? (ifc->persist ? "created, persistent" : "created")
+					     : "attached");
 	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
 		te_address_format(&ic->addrs[i], text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "", text);
@@ -395,14 +408,18 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 		    struct te_iface **ifcs)
 {
 	const struct te_iface_config **own = calloc(n ? n : 1, sizeof(*own));
+	struct te_as_found *found = calloc(n ? n : 1, sizeof(*found));
 	bool muted = te_watch_mute(t, n);
 	size_t opened = 0;
-	int r = own ? 0 : -ENOMEM;
+	int r = own && found ? 0 : -ENOMEM;
 
+	if (r == 0)
+		te_found_note(t, ics, n, found);
 	for (; r == 0 && opened < n; opened++) {
 		r = iface_new(t, ics[opened], &ifcs[opened]);
 		if (r)
 			break;
+		te_found_keep(ifcs[opened], &found[opened]);
 		own[opened] = &ifcs[opened]->cfg;
 	}
 	if (r == 0)
@@ -413,6 +430,7 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 		te_ifaces_stop(t, ifcs, opened, false); /* all or nothing */
 	te_watch_unmute(t, muted);
 	free(own);
+	free(found);
 	return r;
 }
 
@@ -457,7 +475,7 @@ int te_iface_reopen(struct te_iface *ifc)
 	int r;
 
 	ifc->n_addrs = ifc->n_routes = 0; /* they went with the old device */
-	ifc->down_logged = false;
+	ifc->down_logged = ifc->ipv6_waiting = false;
 	/* Its settings may have grown in a reload while it was lost. */
 	r = te_iface_reserve(ifc, ic->n_addrs, ic->n_routes);
 	if (r == 0)
@@ -628,8 +646,14 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 		grouped += ifcs[i]->fd >= 0 && ifcs[i]->created && !ifcs[i]->persist;
 	if (!t->link_group || grouped < 2)
 		return false; /* nothing to gain over closing */
-	g.scratch = scratch_group(t->link_group);
-	r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
+	/* Interrupted by changes (NLM_F_DUMP_INTR): counted again from zero. */
+	for (int tries = 0; tries < 3; tries++) {
+		g = (struct group_check){.t = t, .ifcs = ifcs, .n = n};
+		g.scratch = scratch_group(t->link_group);
+		r = te_nl_dump(t->nl, RTM_GETLINK, on_link, &g);
+		if (r != -EINTR)
+			break;
+	}
 	if (r < 0 || g.ours != grouped)
 		return false;
 	if (g.foreign[0]) {
@@ -647,7 +671,11 @@ static bool delete_by_group(struct tunecho *t, struct te_iface **ifcs, size_t n)
 	}
 	r = te_nl_group_delete(t->nl, group, msg);
 	if (r < 0) {
-		te_log(&t->log, TUNECHO_LOG_WARNING, "deleting link group %u: %s%s%s", group,
+		/* Without CAP_NET_ADMIN (a daemon after `user`): the devices go
+		 * with their fds all the same, only slower; nothing to warn of. */
+		te_log(&t->log,
+		       r == -EPERM || r == -EACCES ? TUNECHO_LOG_DEBUG : TUNECHO_LOG_WARNING,
+		       "deleting link group %u: %s%s%s; closing the devices one by one", group,
 		       strerror(-r), *msg ? ": " : "", msg);
 		return false;
 	}
@@ -659,7 +687,7 @@ static bool if_outlives(const struct te_iface *ifc, const struct te_address *a,
 {
 	(void)a;
 	(void)r;
-	return outlives(ifc, *(const bool *)arg);
+	return te_outlives(ifc, *(const bool *)arg);
 }
 
 void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
@@ -672,6 +700,7 @@ void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool
 		ifcs[i]->ev = NULL;
 	}
 	te_ifaces_remove_added(t, ifcs, n, if_outlives, &keep_persistent);
+	te_found_put_back(t, ifcs, n, keep_persistent);
 	for (size_t i = 0; i < n; i++) {
 		struct te_iface *ifc = ifcs[i];
 

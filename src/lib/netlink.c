@@ -177,6 +177,10 @@ static struct nlmsghdr *start(struct te_nl *nl, uint16_t type, uint16_t flags)
 		nl->batch = p;
 		nl->batch_cap = cap;
 	}
+	/* Zeroed whole: attributes shorter than their alignment (a u8) leave
+	 * padding that libmnl does not write, and the buffers are reused, so
+	 * the kernel (and valgrind) would read an older request's bytes. */
+	memset(nl->batching ? nl->batch + nl->batch_len : nl->buf, 0, TE_NL_MAX_REQUEST);
 	nlh = mnl_nlmsg_put_header(nl->batching ? nl->batch + nl->batch_len : nl->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = flags | NLM_F_REQUEST | NLM_F_ACK;
@@ -213,6 +217,12 @@ void te_nl_batch_begin(struct te_nl *nl)
 size_t te_nl_batch_size(const struct te_nl *nl)
 {
 	return nl->batch_n;
+}
+
+const void *te_nl_batch_data(const struct te_nl *nl, size_t *len)
+{
+	*len = nl->batch_len;
+	return nl->batch;
 }
 
 int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg)
@@ -255,8 +265,8 @@ int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	if (ls->up) {
-		ifi->ifi_flags = IFF_UP;
+	if (ls->up || ls->down) {
+		ifi->ifi_flags = ls->up ? IFF_UP : 0;
 		ifi->ifi_change = IFF_UP;
 	}
 	if (ls->mtu)
@@ -372,7 +382,9 @@ bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out)
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return false;
-	*out = (struct te_addr_info){.ifindex = (int)ifa->ifa_index, .family = ifa->ifa_family};
+	*out = (struct te_addr_info){.ifindex = (int)ifa->ifa_index,
+				     .family = ifa->ifa_family,
+				     .prefixlen = ifa->ifa_prefixlen};
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
 	{
 		int type = mnl_attr_get_type(attr);
@@ -391,43 +403,101 @@ bool te_nl_parse_addr(const struct nlmsghdr *nlh, struct te_addr_info *out)
 	return have_local || have_address;
 }
 
-struct dump {
-	te_nl_dump_fn *fn;
-	void *arg;
-};
-
-static int on_dumped(const struct nlmsghdr *nlh, void *data)
+/*
+ * Handle one message of the dump of sequence @seq: 1 to go on, 0 at its
+ * end. A message of another sequence (a dump or ACK left over from an
+ * exchange cut short) is skipped, never taken for ours. @intr learns of
+ * NLM_F_DUMP_INTR (the objects changed while the kernel walked them), @err
+ * of an error in place of the dump.
+ */
+static int dump_step(const struct nlmsghdr *nlh, uint32_t seq, uint32_t portid, te_nl_dump_fn *fn,
+		     void *arg, bool *intr, int *err)
 {
-	const struct dump *d = data;
+	if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
+		return 1;
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		*intr = true;
+	if (nlh->nlmsg_type == NLMSG_DONE)
+		return 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		char msg[TE_NL_MSGLEN];
+		int e = parse_ack(nlh, msg);
 
-	d->fn(d->arg, nlh);
-	return MNL_CB_OK;
+		*err = e ? e : -EBADMSG;
+		return 0;
+	}
+	if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && !*intr && fn)
+		fn(arg, nlh);
+	return 1;
+}
+
+int te_nl_dump_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, te_nl_dump_fn *fn,
+		     void *arg, bool *intr, int *err)
+{
+	int left = (int)len;
+
+	for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left))
+		if (!dump_step(nlh, seq, portid, fn, arg, intr, err))
+			return 0;
+	return 1;
+}
+
+/*
+ * Read and drop whatever the socket holds, without waiting: after a failed
+ * read the rest of a dump may still be queued (each read makes the kernel
+ * fill the next part), and must not be taken for the next exchange's.
+ */
+static void drain(struct te_nl *nl)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	for (int i = 0; i < 100000; i++) {
+		ssize_t n = recv(fd, nl->buf, sizeof(nl->buf), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 && !(n < 0 && errno == ENOBUFS))
+			break;
+	}
 }
 
 int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg)
 {
-	struct dump d = {fn, arg};
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
 	struct rtgenmsg *g;
 	uint32_t seq = ++nl->seq;
-	int r;
+	bool intr = false;
+	int err = 0;
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	/* An ifinfomsg's room: RTM_GETADDR reads only the family of it. */
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	memset(g, 0, sizeof(struct ifinfomsg));
 	g->rtgen_family = AF_UNSPEC;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	do {
+	/* To the end whatever happens: an interrupted dump is read whole (its
+	 * messages no longer handed on), and a failed read drains the socket. */
+	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
 
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, on_dumped, &d);
-	} while (r > MNL_CB_STOP);
-	return r < 0 ? -errno : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			drain(nl);
+			return r;
+		}
+		if (!te_nl_dump_parse(nl->buf, (size_t)n, seq, nl->portid, fn, arg, &intr, &err))
+			break;
+	}
+	if (err)
+		return err;
+	return intr ? -EINTR : 0;
 }
 
 int te_nl_group_delete(struct te_nl *nl, uint32_t group, char *msg)

@@ -39,6 +39,9 @@ void te_nl_batch_begin(struct te_nl *nl);
 /* Number of requests queued since te_nl_batch_begin(). */
 size_t te_nl_batch_size(const struct te_nl *nl);
 
+/* The bytes queued since te_nl_batch_begin(), as they will be sent (for tests). */
+const void *te_nl_batch_data(const struct te_nl *nl, size_t *len);
+
 /* Told about each refused request of a batch, in order. */
 typedef void te_nl_error_fn(void *arg, size_t index, int err, const char *msg);
 
@@ -57,6 +60,7 @@ struct te_link_settings {
 	uint32_t group;	    /* link group (IFLA_GROUP) */
 	bool no_link_local; /* IPv6 address generation off: no fe80:: address */
 	bool up;
+	bool down; /* administratively down (not with up) */
 };
 
 /*
@@ -95,6 +99,7 @@ struct te_link_info {
 struct te_addr_info {
 	int ifindex;
 	int family;
+	uint8_t prefixlen;
 	uint8_t local[16];
 };
 
@@ -111,8 +116,21 @@ typedef void te_nl_dump_fn(void *arg, const struct nlmsghdr *nlh);
 /*
  * Dump every object of @type (RTM_GETLINK, RTM_GETADDR) in every family,
  * calling @fn with each message. Returns 0 or -errno. Not in batch mode.
+ * The dump is always read to its end, so the socket holds nothing of it
+ * afterwards. -EINTR: the objects changed while the kernel walked them
+ * (NLM_F_DUMP_INTR); @fn saw only the messages before the change, and the
+ * caller starts again with a fresh state (what it heard may be stale).
  */
 int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg);
+
+/*
+ * The messages of one read of a dump of @seq, as te_nl_dump() handles
+ * them (exposed for tests): those of other sequences are skipped, @fn gets
+ * ours until one carries NLM_F_DUMP_INTR (then @intr is set), an error
+ * message sets @err. Returns 0 when the dump ended in @buf, else 1.
+ */
+int te_nl_dump_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, te_nl_dump_fn *fn,
+		     void *arg, bool *intr, int *err);
 
 /*
  * Delete every link of group @group in one request: the kernel unregisters

@@ -7,8 +7,11 @@
  * place; new ones are started, removed ones stopped.
  *
  * What can fail is done first and undone on failure: the new interfaces,
- * the new addresses and routes, MTU and queue-length changes. Only then
- * come the removals, which do not fail in a way worth undoing for. A
+ * the new addresses and routes, MTU and queue-length changes. Before them
+ * go the routes that leave their interface (moved to another, or of an
+ * interface renamed or removed): the kernel refuses a second route to the
+ * same prefix; they are put back if the reload fails. Then come the other
+ * removals, which do not fail in a way worth undoing for. A
  * change of owner, group, persist or attach needs a new device: that one
  * interface is stopped and started again, after everything else.
  */
@@ -91,6 +94,12 @@ struct plan {
 	const char **why_renew;
 	size_t n_renew;
 	size_t unchanged;
+	/* Routes that leave their interface, removed before anything is added
+	 * (the kernel refuses a route to a prefix another device still has:
+	 * a route moved, an interface renamed), put back if the reload fails. */
+	struct te_iface **leaving;
+	struct te_iface_config *left; /* per leaving interface: its routes */
+	size_t n_leaving;
 };
 
 /* The recorded addresses of @ifc that the delta's new ones displace. */
@@ -127,10 +136,16 @@ static int make_delta(const struct te_iface *ifc, const struct te_iface_config *
 	for (size_t i = 0; i < next->n_routes; i++)
 		if (!has_route(&ifc->cfg, &next->routes[i]))
 			d->routes[d->n_routes++] = next->routes[i];
+	/* A setting no longer given goes back to the device's own: as we
+	 * found it for an attached device, the kernel's for ours. */
 	if (next->mtu != ifc->cfg.mtu)
-		d->mtu = next->mtu ? next->mtu : TE_TUN_MTU;
+		d->mtu = next->mtu			     ? next->mtu
+			 : !ifc->created && ifc->found_valid ? ifc->found_mtu
+							     : TE_TUN_MTU;
 	if (next->txqlen != ifc->cfg.txqlen)
-		d->txqlen = next->txqlen ? next->txqlen : TE_TUN_TXQLEN;
+		d->txqlen = next->txqlen			? next->txqlen
+			    : !ifc->created && ifc->found_valid ? ifc->found_txqlen
+								: TE_TUN_TXQLEN;
 	return 0;
 }
 
@@ -147,6 +162,10 @@ static void plan_free(struct plan *p)
 	free(p->drop);
 	free(p->renew);
 	free(p->why_renew);
+	for (size_t i = 0; p->left && i < p->n_leaving; i++)
+		te_iface_config_clear(&p->left[i]);
+	free(p->leaving);
+	free(p->left);
 }
 
 /* Sort every interface of @cfg and of @t into the plan's lists. */
@@ -268,7 +287,13 @@ static int read_links(struct tunecho *t, struct plan *p)
 
 	for (size_t i = 0; i < p->n_change; i++)
 		any = any || p->change[i].delta.mtu || p->change[i].delta.txqlen;
-	return any ? te_nl_dump(t->nl, RTM_GETLINK, on_link, p) : 0;
+	int r = 0;
+
+	/* Interrupted by changes: read again (each link's values overwrite). */
+	for (int tries = 0; any && tries < 3; tries++)
+		if ((r = te_nl_dump(t->nl, RTM_GETLINK, on_link, p)) != -EINTR)
+			break;
+	return r;
 }
 
 /* Put back the MTU and queue length changed by a failed reload. */
@@ -319,6 +344,92 @@ static void put_back(struct tunecho *t, struct plan *p, struct te_iface **ifcs,
 		te_ifaces_configure(t, ifcs, olds, n, false);
 }
 
+/* The new settings of interface @ifc in @p: NULL when it goes. */
+static const struct te_iface_config *next_of(const struct plan *p, const struct te_iface *ifc)
+{
+	for (size_t i = 0; i < p->n_change; i++)
+		if (p->change[i].ifc == ifc)
+			return &p->change[i].next;
+	for (size_t i = 0; i < p->n_renew; i++)
+		if (!strcmp(p->renew[i]->name, ifc->name))
+			return p->renew[i];
+	for (size_t i = 0; i < p->n_drop; i++)
+		if (p->drop[i] == ifc)
+			return NULL;
+	return &ifc->cfg; /* unchanged */
+}
+
+/* The recorded routes noted in p->left. */
+static bool route_leaving(const struct te_iface *ifc, const struct te_address *a,
+			  const struct te_prefix *r, void *arg)
+{
+	const struct plan *p = arg;
+
+	(void)a;
+	for (size_t i = 0; r && i < p->n_leaving; i++)
+		if (p->leaving[i] == ifc)
+			return has_route(&p->left[i], r);
+	return false;
+}
+
+/*
+ * Note and remove the routes of the serving interfaces that the new
+ * settings no longer give them (all of a dropped one's). 0 or -ENOMEM.
+ */
+static int remove_leaving_routes(struct tunecho *t, struct plan *p)
+{
+	size_t cap = t->n_ifaces ? t->n_ifaces : 1;
+
+	p->leaving = calloc(cap, sizeof(*p->leaving));
+	p->left = calloc(cap, sizeof(*p->left));
+	if (!p->leaving || !p->left)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		struct te_iface *ifc = t->ifaces[i];
+		const struct te_iface_config *next = next_of(p, ifc);
+		struct te_iface_config *left = &p->left[p->n_leaving];
+
+		if (ifc->fd < 0 || !ifc->n_routes || next == &ifc->cfg)
+			continue;
+		left->routes = calloc(ifc->n_routes, sizeof(*left->routes));
+		if (!left->routes)
+			return -ENOMEM;
+		for (size_t k = 0; k < ifc->n_routes; k++)
+			if (!next || !has_route(next, &ifc->routes[k]))
+				left->routes[left->n_routes++] = ifc->routes[k];
+		if (left->n_routes)
+			p->leaving[p->n_leaving++] = ifc;
+		else
+			te_iface_config_clear(left);
+	}
+	te_ifaces_remove_added(t, p->leaving, p->n_leaving, route_leaving, p);
+	return 0;
+}
+
+/* Put the routes remove_leaving_routes() took away back, after a failure. */
+static void put_back_routes(struct tunecho *t, struct plan *p)
+{
+	size_t size = p->n_leaving ? p->n_leaving : 1, n = 0;
+	struct te_iface **ifcs = calloc(size, sizeof(*ifcs));
+	const struct te_iface_config **olds = calloc(size, sizeof(*olds));
+
+	for (size_t i = 0; ifcs && olds && i < p->n_leaving; i++) {
+		struct te_iface *ifc = p->leaving[i];
+
+		if (ifc->fd < 0 ||
+		    te_iface_reserve(ifc, ifc->n_addrs, ifc->n_routes + p->left[i].n_routes))
+			continue;
+		ifcs[n] = ifc;
+		olds[n++] = &p->left[i];
+	}
+	if (n)
+		te_ifaces_configure(t, ifcs, olds, n, false);
+	else if (p->n_leaving && (!ifcs || !olds))
+		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory: routes not put back");
+	free(ifcs);
+	free(olds);
+}
+
 /*
  * Everything that can fail: new interfaces, then the in-place changes.
  * On failure, what this did is undone and -errno returned.
@@ -334,10 +445,13 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 	const struct te_iface_config **deltas = calloc(size, sizeof(*deltas));
 	int r = serving && ifcs && scratch && deltas ? 0 : -ENOMEM;
 
+	if (r == 0)
+		r = remove_leaving_routes(t, p);
 	if (r == 0 && p->n_add)
 		r = te_ifaces_start(t, p->add, p->n_add, p->added);
 	if (r) {
 		p->n_add = 0;
+		put_back_routes(t, p);
 		goto out;
 	}
 	if (read_links(t, p) < 0)
@@ -372,6 +486,7 @@ static int apply_fallible(struct tunecho *t, struct plan *p)
 	if (r) {
 		te_ifaces_stop(t, p->added, p->n_add, false);
 		p->n_add = 0;
+		put_back_routes(t, p);
 	}
 out:
 	if (r == -ENOMEM)

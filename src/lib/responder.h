@@ -51,6 +51,12 @@ struct te_iface {
 	struct event *ev;
 	bool created; /* by us (else attached to an existing device) */
 	bool persist; /* created by us with TUNSETPERSIST */
+	/* A persistent device of ours found at the start (persist = yes, made
+	 * by an earlier run, perhaps killed): ours as if created now. */
+	bool taken_back;
+	/* A device we did not create, as we found it: put back at the end. */
+	bool found_valid, found_up, found_link_local; /* an fe80:: address */
+	uint32_t found_mtu, found_txqlen;
 	/* What we added (room for cfg's), to remove again where needed. */
 	struct te_address *addrs;
 	size_t n_addrs;
@@ -66,6 +72,9 @@ struct te_iface {
 	 * address of ours gone. The kernel reports our own set-up as "down",
 	 * then "up": those cancel out and cost no look. */
 	bool news_down, news_addr;
+	/* IPv6 addresses of ours wait for the MTU to allow IPv6 again (the
+	 * kernel turns IPv6 off on a device under 1280). */
+	bool ipv6_waiting;
 	/* The packet path's view of the link (path.c, te_iface_rx_update()). */
 	uint32_t mtu;	 /* the kernel's, followed by the watcher */
 	uint32_t *bcast; /* IPv4 broadcasts of its prefixes, sorted, not answered */

@@ -40,6 +40,8 @@
  * longer, serving, so it is ignored anyway, and would overflow the socket.
  */
 #define TE_WATCH_BULK 64
+/* Dumps interrupted by changes taken again at once, before a pause. */
+#define TE_WATCH_DUMP_TRIES 4
 /* Notification reads per wake-up, so a storm cannot hold the loop. */
 #define TE_WATCH_BUDGET 256
 
@@ -49,10 +51,18 @@ struct te_watcher {
 	struct event *ev;
 	struct event *check; /* the settled look (reconcile) */
 	bool news_lost;	     /* overflow (or no memory to sort news): look at all */
-	/* Serving interfaces by device index (open addressing), made afresh
-	 * for each batch of news: a thousand interfaces, thousands of news. */
-	struct te_iface **table;
+	/* Serving interfaces by device index (open addressing: their position
+	 * in t->ifaces, plus one), made afresh for each batch of news and each
+	 * look: a thousand interfaces, thousands of news. */
+	uint32_t *table;
 	size_t table_cap;
+	/* The addresses we added to the serving interfaces, by interface and
+	 * address (open addressing), made when news or a look needs them:
+	 * 20000 addresses, as many news or dumped messages, each found at once. */
+	struct addr_slot *addrs;
+	size_t addrs_cap;
+	bool addrs_made; /* for the current batch of news */
+	size_t probes;	 /* addresses compared, for the debug line of a look */
 	char buf[32768];
 };
 
@@ -64,57 +74,153 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* One address we added: interface @pos (plus one; 0: empty), address @k. */
+struct addr_slot {
+	uint32_t pos;
+	uint32_t k;
+};
+
 static size_t slot_of(int ifindex, size_t cap)
 {
 	return ((size_t)(unsigned)ifindex * 2654435761u) & (cap - 1);
+}
+
+/* The hash of an address on device @ifindex (FNV-1a). */
+static size_t addr_hash(int ifindex, int family, const uint8_t *bytes)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)ifindex;
+
+	for (size_t i = 0; i < te_addr_len(family); i++)
+		h = (h ^ bytes[i]) * 16777619u;
+	return h;
+}
+
+/* A table of at least twice @n slots of @size bytes, zeroed. False without memory. */
+static bool make_table(void **table, size_t *cap, size_t n, size_t size)
+{
+	size_t want = 16;
+
+	while (want < 2 * n)
+		want *= 2;
+	if (want > *cap) {
+		void *p = realloc(*table, want * size);
+
+		if (!p)
+			return false;
+		*table = p;
+		*cap = want;
+	}
+	memset(*table, 0, *cap * size);
+	return true;
 }
 
 /* Fill the table with the serving interfaces. False without memory. */
 static bool index_interfaces(struct te_watcher *w)
 {
 	const struct tunecho *t = w->t;
-	size_t cap = 16;
 
-	while (cap < 2 * t->n_ifaces)
-		cap *= 2;
-	if (cap > w->table_cap) {
-		struct te_iface **table = realloc(w->table, cap * sizeof(*table));
-
-		if (!table)
-			return false;
-		w->table = table;
-		w->table_cap = cap;
-	}
-	cap = w->table_cap;
-	memset(w->table, 0, cap * sizeof(*w->table));
+	w->addrs_made = false;
+	if (!make_table((void **)&w->table, &w->table_cap, t->n_ifaces, sizeof(*w->table)))
+		return false;
 	for (size_t i = 0; i < t->n_ifaces; i++) {
-		size_t k = slot_of(t->ifaces[i]->ifindex, cap);
+		size_t k = slot_of(t->ifaces[i]->ifindex, w->table_cap);
 
 		if (t->ifaces[i]->fd < 0)
 			continue;
 		while (w->table[k])
-			k = (k + 1) & (cap - 1);
-		w->table[k] = t->ifaces[i];
+			k = (k + 1) & (w->table_cap - 1);
+		w->table[k] = (uint32_t)i + 1;
 	}
 	return true;
+}
+
+/* The position in t->ifaces of the serving interface of @ifindex, or -1. */
+static int position(const struct te_watcher *w, int ifindex)
+{
+	for (size_t k = slot_of(ifindex, w->table_cap); w->table[k];
+	     k = (k + 1) & (w->table_cap - 1)) {
+		const struct te_iface *ifc = w->t->ifaces[w->table[k] - 1];
+
+		if (ifc->ifindex == ifindex)
+			return ifc->fd >= 0 ? (int)w->table[k] - 1 : -1;
+	}
+	return -1;
 }
 
 /* Our interface with device @ifindex that is serving, or NULL. */
 static struct te_iface *serving(const struct te_watcher *w, int ifindex)
 {
-	for (size_t k = slot_of(ifindex, w->table_cap); w->table[k];
-	     k = (k + 1) & (w->table_cap - 1))
-		if (w->table[k]->ifindex == ifindex)
-			return w->table[k]->fd >= 0 ? w->table[k] : NULL;
-	return NULL;
+	int i = position(w, ifindex);
+
+	return i < 0 ? NULL : w->t->ifaces[i];
 }
 
-static bool is_our_address(const struct te_iface *ifc, const struct te_addr_info *a)
+/* Fill the address table (after index_interfaces()). False without memory. */
+static bool index_addresses(struct te_watcher *w)
 {
-	for (size_t i = 0; i < ifc->n_addrs; i++)
-		if (te_same_address(&ifc->addrs[i].local, a->family, a->local))
-			return true;
-	return false;
+	const struct tunecho *t = w->t;
+	size_t total = 0;
+
+	if (w->addrs_made)
+		return true;
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		total += t->ifaces[i]->fd >= 0 ? t->ifaces[i]->n_addrs : 0;
+	if (!make_table((void **)&w->addrs, &w->addrs_cap, total, sizeof(*w->addrs)))
+		return false;
+	for (size_t i = 0; i < t->n_ifaces; i++) {
+		const struct te_iface *ifc = t->ifaces[i];
+
+		for (size_t k = 0; ifc->fd >= 0 && k < ifc->n_addrs; k++) {
+			const struct te_prefix *a = &ifc->addrs[k].local;
+			size_t s =
+			    addr_hash(ifc->ifindex, a->family, a->addr.bytes) & (w->addrs_cap - 1);
+
+			while (w->addrs[s].pos)
+				s = (s + 1) & (w->addrs_cap - 1);
+			w->addrs[s] = (struct addr_slot){(uint32_t)i + 1, (uint32_t)k};
+		}
+	}
+	w->addrs_made = true;
+	return true;
+}
+
+/*
+ * Call @fn for each address we added that is @a (the same local address
+ * on the same device: with another prefix, IPv4 allows it twice).
+ */
+static void each_of_ours(struct te_watcher *w, const struct te_addr_info *a,
+			 void (*fn)(void *arg, size_t pos, size_t k), void *arg)
+{
+	size_t s = addr_hash(a->ifindex, a->family, a->local) & (w->addrs_cap - 1);
+
+	for (; w->addrs[s].pos; s = (s + 1) & (w->addrs_cap - 1)) {
+		const struct addr_slot *e = &w->addrs[s];
+		const struct te_iface *ifc = w->t->ifaces[e->pos - 1];
+
+		w->probes++;
+		if (ifc->ifindex == a->ifindex &&
+		    te_same_address(&ifc->addrs[e->k].local, a->family, a->local))
+			fn(arg, e->pos - 1, e->k);
+	}
+}
+
+static void note_found(void *arg, size_t pos, size_t k)
+{
+	(void)pos;
+	(void)k;
+	*(bool *)arg = true;
+}
+
+/* Whether @a is an address we added (to a serving interface). */
+static bool is_our_address(struct te_watcher *w, const struct te_addr_info *a)
+{
+	bool found = false;
+
+	/* Without memory for the table: take it for ours, a look will tell. */
+	if (!index_addresses(w))
+		return true;
+	each_of_ours(w, a, note_found, &found);
+	return found;
 }
 
 static void schedule_check(struct te_watcher *w, unsigned ms)
@@ -214,21 +320,23 @@ void te_watch_forget(struct te_iface *ifc)
 
 /* ---- the settled look: a dump of links and addresses against ours ---- */
 
+/* The smallest MTU with which the kernel keeps IPv6 on a device. */
+#define TE_IPV6_MIN_MTU 1280
+
 struct look {
 	struct tunecho *t;
+	struct te_watcher *w;
 	bool *present; /* per interface (index in t->ifaces) */
 	bool *up;
-	bool *seen;    /* per address we added, interface after interface */
-	size_t *first; /* per interface: its first entry in seen */
+	uint32_t *mtu;
+	/* A link-local IPv6 address the kernel made (IPv6 coming back on a
+	 * device of ours made without one): removed when restoring. */
+	struct te_addr_info *link_local;
+	bool found_one;		 /* the dumped address is one of ours */
+	size_t n_links, n_addrs; /* messages dumped */
+	bool *seen;		 /* per address we added, interface after interface */
+	size_t *first;		 /* per interface: its first entry in seen */
 };
-
-static int position(const struct tunecho *t, int ifindex)
-{
-	for (size_t i = 0; i < t->n_ifaces; i++)
-		if (t->ifaces[i]->ifindex == ifindex && t->ifaces[i]->fd >= 0)
-			return (int)i;
-	return -1;
-}
 
 static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
 {
@@ -236,10 +344,25 @@ static void on_dumped_link(void *arg, const struct nlmsghdr *nlh)
 	struct te_link_info link;
 	int i;
 
-	if (!te_nl_parse_link(nlh, &link) || (i = position(l->t, link.ifindex)) < 0)
+	l->n_links++;
+	if (!te_nl_parse_link(nlh, &link) || (i = position(l->w, link.ifindex)) < 0)
 		return;
 	l->present[i] = true;
 	l->up[i] = link.flags & IFF_UP;
+	l->mtu[i] = link.mtu;
+}
+
+static bool is_link_local(const struct te_addr_info *a)
+{
+	return a->family == AF_INET6 && a->local[0] == 0xfe && (a->local[1] & 0xc0) == 0x80;
+}
+
+static void on_seen(void *arg, size_t pos, size_t k)
+{
+	struct look *l = arg;
+
+	l->seen[l->first[pos] + k] = true;
+	l->found_one = true;
 }
 
 static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
@@ -249,12 +372,14 @@ static void on_dumped_addr(void *arg, const struct nlmsghdr *nlh)
 	const struct te_iface *ifc;
 	int i;
 
-	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->t, a.ifindex)) < 0)
+	l->n_addrs++;
+	if (!te_nl_parse_addr(nlh, &a) || (i = position(l->w, a.ifindex)) < 0)
 		return;
 	ifc = l->t->ifaces[i];
-	for (size_t k = 0; k < ifc->n_addrs; k++)
-		if (te_same_address(&ifc->addrs[k].local, a.family, a.local))
-			l->seen[l->first[i] + k] = true;
+	l->found_one = false;
+	each_of_ours(l->w, &a, on_seen, l);
+	if (ifc->created && is_link_local(&a) && !l->found_one)
+		l->link_local[i] = a;
 }
 
 /* Told about each refused restoring request (all are logged). */
@@ -272,6 +397,19 @@ static void on_restore_refused(void *arg, size_t index, int err, const char *msg
 	       r->what[index], strerror(-err), *msg ? " (kernel: " : "", msg, *msg ? ")" : "");
 }
 
+/* Queue the removal of link-local @a the kernel gave @ifc. */
+static void remove_link_local(struct tunecho *t, struct restoring *r, size_t *n,
+			      struct te_iface *ifc, const struct te_addr_info *a)
+{
+	struct te_address ll = {.local = {.family = AF_INET6, .len = a->prefixlen}};
+	char unused[TE_NL_MSGLEN];
+
+	memcpy(ll.local.addr.bytes, a->local, 16);
+	r->who[*n] = ifc;
+	r->what[(*n)++] = "removing the link-local address the kernel made";
+	te_nl_addr(t->nl, TE_NL_REMOVE, ifc->ifindex, &ll, unused);
+}
+
 /*
  * Say what changed under each interface, and with `restore`, undo it:
  * up again, the missing addresses again, and then every route of ours
@@ -286,7 +424,7 @@ static void act(struct look *l)
 	char text[TE_ADDRESS_STRLEN], unused[TE_NL_MSGLEN];
 
 	for (size_t i = 0; i < t->n_ifaces; i++)
-		total += 1 + t->ifaces[i]->n_addrs;
+		total += 3 + t->ifaces[i]->n_addrs;
 	r.who = calloc(total ? total : 1, sizeof(*r.who));
 	r.what = calloc(total ? total : 1, sizeof(*r.what));
 	if (!r.who || !r.what || !restored) {
@@ -296,7 +434,8 @@ static void act(struct look *l)
 	te_nl_batch_begin(t->nl);
 	for (size_t i = 0; i < t->n_ifaces; i++) {
 		struct te_iface *ifc = t->ifaces[i];
-		bool restore = ifc->cfg.watch.restore, changed = false;
+		bool restore = ifc->cfg.watch.restore, changed = false, waiting = false;
+		bool ipv6_off, ipv6_again;
 		size_t kept = 0;
 
 		if (ifc->fd < 0)
@@ -319,16 +458,50 @@ static void act(struct look *l)
 				       unused);
 			changed = true;
 		}
+		/* IPv6 off (an MTU under 1280): its addresses wait for it. */
+		ipv6_off = l->mtu[i] && l->mtu[i] < TE_IPV6_MIN_MTU;
+		ipv6_again = false;
 		for (size_t k = 0; k < ifc->n_addrs; k++) {
+			bool v6 = ifc->addrs[k].local.family == AF_INET6;
+
 			if (l->seen[l->first[i] + k]) {
 				ifc->addrs[kept++] = ifc->addrs[k];
 				continue;
 			}
 			te_address_format(&ifc->addrs[k], text, sizeof(text));
-			te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
-			       ifc->name, text, restore ? "; adding it again" : "");
+			if (v6 && restore && ipv6_off) {
+				if (!ifc->ipv6_waiting)
+					te_log(
+					    &t->log, TUNECHO_LOG_WARNING,
+					    "%s: address %s was removed with IPv6 (MTU %u, under "
+					    "%u); adding it again when the MTU allows IPv6",
+					    ifc->name, text, l->mtu[i], TE_IPV6_MIN_MTU);
+				waiting = true;
+				ifc->addrs[kept++] = ifc->addrs[k];
+				continue;
+			}
+			if (v6 && restore && ifc->ipv6_waiting)
+				te_log(&t->log, TUNECHO_LOG_NOTICE,
+				       "%s: IPv6 is back (MTU %u): adding address %s again",
+				       ifc->name, l->mtu[i], text);
+			else
+				te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
+				       ifc->name, text, restore ? "; adding it again" : "");
 			if (!restore)
 				continue; /* no longer ours to remove */
+			/* IPv6 made anew on the device starts with the kernel's
+			 * address generation: off again first, as at the start,
+			 * and the link-local address it made meanwhile goes. */
+			if (v6 && ifc->created && !ipv6_again) {
+				ipv6_again = true;
+				r.who[n] = ifc;
+				r.what[n++] = "turning IPv6 address generation off";
+				te_nl_link_set(t->nl, ifc->ifindex,
+					       &(struct te_link_settings){.no_link_local = true},
+					       unused);
+				if (l->link_local[i].family)
+					remove_link_local(t, &r, &n, ifc, &l->link_local[i]);
+			}
 			ifc->addrs[kept++] = ifc->addrs[k];
 			r.who[n] = ifc;
 			r.what[n++] = "adding an address again";
@@ -336,6 +509,7 @@ static void act(struct look *l)
 			changed = true;
 		}
 		ifc->n_addrs = kept;
+		ifc->ipv6_waiting = waiting;
 		if (changed)
 			restored[n_restored++] = ifc;
 	}
@@ -368,11 +542,14 @@ static bool on_news(struct te_watcher *w, const struct nlmsghdr *nlh)
 		if (link.mtu)
 			ifc->mtu = link.mtu; /* replies over it leave in fragments */
 		ifc->news_down = !(link.flags & IFF_UP);
-		return ifc->news_down;
+		/* The MTU allows IPv6 again: its addresses of ours can go back. */
+		if (ifc->ipv6_waiting && link.mtu >= TE_IPV6_MIN_MTU)
+			ifc->news_addr = true;
+		return ifc->news_down || ifc->news_addr;
 	}
 	if (nlh->nlmsg_type == RTM_DELADDR && te_nl_parse_addr(nlh, &addr)) {
 		ifc = serving(w, addr.ifindex);
-		if (ifc && is_our_address(ifc, &addr))
+		if (ifc && !ifc->news_addr && is_our_address(w, &addr))
 			ifc->news_addr = true;
 		return ifc && ifc->news_addr;
 	}
@@ -425,7 +602,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct te_watcher *w = arg;
 	struct tunecho *t = w->t;
-	struct look l = {.t = t};
+	struct look l = {.t = t, .w = w};
 	size_t n = t->n_ifaces, total = 0;
 	bool news;
 	int r;
@@ -442,19 +619,43 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		return; /* what there was cancelled out */
 	l.present = calloc(n ? n : 1, sizeof(*l.present));
 	l.up = calloc(n ? n : 1, sizeof(*l.up));
+	l.mtu = calloc(n ? n : 1, sizeof(*l.mtu));
+	l.link_local = calloc(n ? n : 1, sizeof(*l.link_local));
 	l.first = calloc(n ? n : 1, sizeof(*l.first));
 	for (size_t i = 0; l.first && i < n; i++) {
 		l.first[i] = total;
 		total += t->ifaces[i]->n_addrs;
 	}
 	l.seen = calloc(total ? total : 1, sizeof(*l.seen));
-	if (!l.present || !l.up || !l.first || !l.seen) {
+	/* Each dumped message finds its interface and address at once. */
+	if (!l.present || !l.up || !l.mtu || !l.link_local || !l.first || !l.seen ||
+	    !index_interfaces(w) || !index_addresses(w)) {
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory checking the interfaces");
 		goto out;
 	}
-	r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
-	if (r == 0)
-		r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
+	/* A dump interrupted by changes (NLM_F_DUMP_INTR) is taken again from
+	 * a clean slate: a few times at once, then after a pause. */
+	for (int tries = 0;; tries++) {
+		memset(l.present, 0, n * sizeof(*l.present));
+		memset(l.up, 0, n * sizeof(*l.up));
+		memset(l.mtu, 0, n * sizeof(*l.mtu));
+		memset(l.link_local, 0, n * sizeof(*l.link_local));
+		memset(l.seen, 0, total * sizeof(*l.seen));
+		l.n_links = l.n_addrs = w->probes = 0;
+		r = te_nl_dump(t->nl, RTM_GETLINK, on_dumped_link, &l);
+		if (r == 0)
+			r = te_nl_dump(t->nl, RTM_GETADDR, on_dumped_addr, &l);
+		if (r != -EINTR || tries == TE_WATCH_DUMP_TRIES - 1)
+			break;
+	}
+	if (r == -EINTR) {
+		te_log(&t->log, TUNECHO_LOG_DEBUG,
+		       "links and addresses kept changing while being read; reading them again "
+		       "in %d ms",
+		       TE_WATCH_SETTLE_MS);
+		schedule_check(w, TE_WATCH_SETTLE_MS);
+		goto out;
+	}
 	if (r < 0) {
 		te_log(&t->log, TUNECHO_LOG_WARNING,
 		       "re-reading links and addresses failed: %s; trying again in a second",
@@ -462,6 +663,11 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		schedule_check(w, 1000);
 		goto out;
 	}
+	/* Each dumped address is compared with ours of the same hash only:
+	 * about one comparison each, however many addresses (near-linear). */
+	te_log(&t->log, TUNECHO_LOG_DEBUG,
+	       "looked at %zu links and %zu addresses against %zu of ours: %zu comparisons",
+	       l.n_links, l.n_addrs, total, w->probes);
 	act(&l);
 	w->news_lost = false;
 	for (size_t i = 0; i < t->n_ifaces; i++)
@@ -469,6 +675,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 out:
 	free(l.present);
 	free(l.up);
+	free(l.mtu);
+	free(l.link_local);
 	free(l.first);
 	free(l.seen);
 }
@@ -551,6 +759,7 @@ void te_watch_stop(struct tunecho *t)
 	if (w->sock)
 		mnl_socket_close(w->sock);
 	free(w->table);
+	free(w->addrs);
 	free(w);
 	t->watcher = NULL;
 }

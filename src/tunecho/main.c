@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "privs.h"
 #include "sandbox.h"
@@ -359,6 +360,14 @@ static int become_user(struct daemon *d, const struct tunecho_config *cfg)
 	}
 	if (!keep)
 		d->no_reload = "tunecho gave up CAP_NET_ADMIN after set-up (user in [global])";
+	/* CAP_NET_ADMIN kept, but a device opens through the node's mode. */
+	if (keep && access("/dev/net/tun", R_OK | W_OK) < 0)
+		logf_(d, TUNECHO_LOG_WARNING,
+		      "/dev/net/tun is not readable and writable by uid %u (%s): a reload that "
+		      "adds or remakes a device, and recreate, will fail; give it a group of "
+		      "that user (chgrp GROUP /dev/net/tun; chmod 0660 /dev/net/tun), or run "
+		      "without user",
+		      uid, strerror(errno));
 	logf_(d, TUNECHO_LOG_INFO, "running as uid %u gid %u%s", uid, gid,
 	      keep ? ", keeping CAP_NET_ADMIN to clean up persistent or attached devices"
 		   : ", no capabilities");
