@@ -662,7 +662,7 @@ END_TEST
 	"unexpected '" junk "' after [" name "]: a section line holds only [NAME] and an "         \
 	"optional ' ; comment'"
 #define RESERVED(name)                                                                             \
-	"'" name "' is a name the kernel keeps for itself (net.ipv4.conf." name                   \
+	"'" name "' is a name the kernel keeps for itself (net.ipv4.conf." name                    \
 	" and the like): choose another"
 
 #define GLOBAL_KEYS                                                                                \
@@ -1317,8 +1317,8 @@ START_TEST(test_many_addresses_and_routes_load_in_linear_time)
 					i >> 16, i & 0xffff);
 	len += (size_t)snprintf(text + len, size - len, "[te1]\n");
 	for (int i = 0; i < ROUTES; i++)
-		len += (size_t)snprintf(text + len, size - len, "route = 198.18.%d.%d/32\n",
-					i >> 8, i & 0xff);
+		len += (size_t)snprintf(text + len, size - len, "route = 198.18.%d.%d/32\n", i >> 8,
+					i & 0xff);
 	cfg = load_ok(text);
 	ck_assert_uint_eq(cfg->ifaces[0].n_addrs, ADDRS);
 	ck_assert_uint_eq(cfg->ifaces[1].n_routes, ROUTES);

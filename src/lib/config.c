@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -48,9 +50,38 @@ enum once_key {
 	KEY_RESTORE = 1 << 13,
 };
 
+/* The text being parsed: a file is read whole first (at most TE_CONFIG_MAX_BYTES). */
 struct source {
-	FILE *file;	  /* read from a file, or */
-	const char *text; /* from a string, advancing */
+	const char *text; /* advancing */
+	const char *end;
+};
+
+/*
+ * What may not be given twice, found by a hash rather than by comparing
+ * every line with the ones before (80k addresses took 20 s that way): an
+ * interface's name, an address of one interface, a route of any.
+ */
+enum dup_kind { DUP_NAME = 1, DUP_ADDRESS, DUP_ROUTE };
+
+struct dup_key {
+	uint8_t kind; /* enum dup_kind */
+	uint8_t family;
+	uint8_t len;
+	uint8_t pad;
+	uint32_t iface; /* DUP_ADDRESS: whose; else 0 */
+	uint8_t bytes[16];
+};
+
+struct dup_slot {
+	struct dup_key key;
+	uint32_t value; /* the interface that has it */
+	bool used;
+};
+
+struct dup_set {
+	struct dup_slot *slots;
+	size_t cap; /* a power of two, or 0 */
+	size_t n;
 };
 
 struct parser {
@@ -64,6 +95,9 @@ struct parser {
 	unsigned seen; /* enum once_key bits of the current section */
 	bool oom;      /* the error is a failed allocation, not the input */
 	int user_line; /* where [global] user was given */
+	int group_line;
+	struct dup_set dups;
+	bool names_unhashed; /* tunecho_config_add_iface(): names are scanned */
 };
 
 static void fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -85,6 +119,74 @@ static void fail_oom(struct parser *ps)
 	if (!ps->err_line)
 		ps->oom = true;
 	fail(ps, "out of memory");
+}
+
+static uint64_t dup_hash(const struct dup_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static struct dup_slot *dup_find(struct dup_slot *slots, size_t cap, const struct dup_key *k)
+{
+	size_t i = (size_t)dup_hash(k) & (cap - 1);
+
+	while (slots[i].used && memcmp(&slots[i].key, k, sizeof(*k)))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/*
+ * Look @k up; if it is new, add it with @value. Returns 1 when it was
+ * there (its value in *@found), 0 when added, -ENOMEM.
+ */
+static int dup_check(struct dup_set *set, const struct dup_key *k, uint32_t value, uint32_t *found)
+{
+	struct dup_slot *slot;
+
+	if (2 * (set->n + 1) > set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 64;
+		struct dup_slot *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i].used)
+				*dup_find(slots, cap, &set->slots[i].key) = set->slots[i];
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	slot = dup_find(set->slots, set->cap, k);
+	if (slot->used) {
+		*found = slot->value;
+		return 1;
+	}
+	slot->key = *k;
+	slot->value = value;
+	slot->used = true;
+	set->n++;
+	return 0;
+}
+
+static struct dup_key name_key(const char *name, size_t len)
+{
+	struct dup_key k = {.kind = DUP_NAME, .len = (uint8_t)len};
+
+	memcpy(k.bytes, name, len < sizeof(k.bytes) ? len : sizeof(k.bytes));
+	return k;
+}
+
+static struct dup_key route_key(const struct te_prefix *p)
+{
+	struct dup_key k = {.kind = DUP_ROUTE, .family = (uint8_t)p->family, .len = p->len};
+
+	memcpy(k.bytes, p->addr.bytes, te_addr_len(p->family));
+	return k;
 }
 
 static struct te_iface_config *current(struct parser *ps)
@@ -131,9 +233,32 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 		fail(ps, "'%.*s' is not a valid interface name", (int)len, name);
 		return;
 	}
-	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
-		if (strlen(ps->cfg->ifaces[i].name) == len &&
-		    !memcmp(ps->cfg->ifaces[i].name, name, len)) {
+	/* The kernel would refuse them with EEXIST, read as "name taken". */
+	if ((len == 3 && !memcmp(name, "all", 3)) || (len == 7 && !memcmp(name, "default", 7))) {
+		fail(ps,
+		     "'%.*s' is a name the kernel keeps for itself (net.ipv4.conf.%.*s and the "
+		     "like): choose another",
+		     (int)len, name, (int)len, name);
+		return;
+	}
+	if (ps->names_unhashed) {
+		for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
+			if (strlen(ps->cfg->ifaces[i].name) == len &&
+			    !memcmp(ps->cfg->ifaces[i].name, name, len)) {
+				fail(ps, "interface %.*s is given twice", (int)len, name);
+				return;
+			}
+		}
+	} else {
+		struct dup_key k = name_key(name, len);
+		uint32_t unused;
+		int r = dup_check(&ps->dups, &k, (uint32_t)ps->cfg->n_ifaces, &unused);
+
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
 			fail(ps, "interface %.*s is given twice", (int)len, name);
 			return;
 		}
@@ -154,18 +279,35 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 	ic->group = -1;
 }
 
-/* A header is "[name]" after optional blanks; libinih keeps the name raw. */
+/*
+ * A header is "[name]" after optional blanks; libinih keeps the name raw,
+ * and ignores whatever follows the ']': here only blanks may, and then a
+ * comment (" ; ..."), as after a value.
+ */
 static void scan_section_header(struct parser *ps, const char *line)
 {
-	const char *end;
+	const char *end, *rest, *stop;
 
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (*line != '[')
 		return;
 	end = strchr(line + 1, ']');
-	if (end)
-		begin_section(ps, line + 1, (size_t)(end - line - 1));
+	if (!end)
+		return;
+	for (rest = end + 1; *rest && isspace((unsigned char)*rest); rest++)
+		;
+	if (*rest && !(*rest == ';' && rest > end + 1)) {
+		for (stop = rest + strlen(rest); stop > rest && isspace((unsigned char)stop[-1]);
+		     stop--)
+			;
+		fail(ps,
+		     "unexpected '%.*s' after [%.*s]: a section line holds only [NAME] and an "
+		     "optional ' ; comment'",
+		     (int)(stop - rest), rest, (int)(end - line - 1), line + 1);
+		return;
+	}
+	begin_section(ps, line + 1, (size_t)(end - line - 1));
 }
 
 /*
@@ -176,21 +318,22 @@ static char *read_line(char *str, int num, void *stream)
 {
 	struct parser *ps = stream;
 	size_t n = 0, max = (size_t)num - 1, skip;
-	bool too_long = false;
+	bool too_long = false, nul = false;
 	int c;
 
 	if (ps->err_line)
 		return NULL;
 	for (;;) {
-		if (ps->src.file) {
-			c = getc(ps->src.file);
-		} else {
-			c = *ps->src.text ? (unsigned char)*ps->src.text++ : EOF;
-		}
+		c = ps->src.text < ps->src.end ? (unsigned char)*ps->src.text++ : EOF;
 		if (c == EOF) {
-			if (n == 0 && !too_long)
+			if (n == 0 && !too_long && !nul)
 				return NULL;
 			break;
+		}
+		/* libinih would see the line end there, and the rest vanish */
+		if (c == '\0') {
+			nul = true;
+			continue;
 		}
 		if (n < max)
 			str[n++] = (char)c;
@@ -204,6 +347,10 @@ static char *read_line(char *str, int num, void *stream)
 	/* the same limit for a last line without a newline */
 	if (n == max && str[n - 1] != '\n')
 		too_long = true;
+	if (nul) {
+		fail(ps, "a NUL byte: this is not a text file");
+		return NULL;
+	}
 	if (too_long) {
 		fail(ps, "line is longer than %zu characters", max - 1);
 		return NULL;
@@ -351,8 +498,20 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 		a.local.len = a.peer.len;
 		a.has_peer = true;
 	}
-	for (size_t i = 0; i < ic->n_addrs; i++) {
-		if (te_same_address(&ic->addrs[i].local, a.local.family, a.local.addr.bytes)) {
+	{
+		struct dup_key k = {.kind = DUP_ADDRESS,
+				    .family = (uint8_t)a.local.family,
+				    .iface = (uint32_t)(ic - ps->cfg->ifaces)};
+		uint32_t unused;
+		int r;
+
+		memcpy(k.bytes, a.local.addr.bytes, te_addr_len(a.local.family));
+		r = dup_check(&ps->dups, &k, k.iface, &unused);
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
 			fail(ps, "address: %s is given twice for %s", tok[0], ic->name);
 			return;
 		}
@@ -385,14 +544,19 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		fail(ps, "route: '%s' has host bits set; did you mean %s?", value, text);
 		return;
 	}
-	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
-		const struct te_iface_config *other = &ps->cfg->ifaces[i];
+	{
+		struct dup_key k = route_key(&p);
+		uint32_t other;
+		int r = dup_check(&ps->dups, &k, (uint32_t)(ic - ps->cfg->ifaces), &other);
 
-		for (size_t j = 0; j < other->n_routes; j++) {
-			if (te_prefix_equal(&other->routes[j], &p)) {
-				fail(ps, "route: %s is already routed to %s", value, other->name);
-				return;
-			}
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
+			fail(ps, "route: %s is already routed to %s", value,
+			     ps->cfg->ifaces[other].name);
+			return;
 		}
 	}
 	if (te_grow((void **)&ic->routes, ic->n_routes, sizeof(p))) {
@@ -532,6 +696,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		if (once(ps, KEY_GROUP, name) && !lookup_group(value, &ps->cfg->group))
 			fail(ps, "group: no group '%s' (give a group name or a numeric gid)",
 			     value);
+		ps->group_line = ps->line;
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
@@ -668,17 +833,37 @@ int tunecho_config_new(struct tunecho_config **out)
 int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *s,
 			     char *err, size_t errlen)
 {
-	/* Line 1 of an imaginary file: the parser's checks, unchanged. */
-	struct parser ps = {.cfg = cfg, .line = 1};
+	/*
+	 * Line 1 of an imaginary file: the parser's checks, unchanged. Names
+	 * are compared one by one (as cheap as hashing them all for each
+	 * call); the routes of the interfaces there are go into the set.
+	 */
+	struct parser ps = {.cfg = cfg, .line = 1, .names_unhashed = true};
+	const char *bad = !cfg	     ? "no configuration given (cfg is NULL)"
+			  : !s	     ? "no settings given (s is NULL)"
+			  : !s->name ? "the settings name no interface (name is NULL)"
+				     : NULL;
 	size_t before;
 	char num[16];
 
-	if (!cfg || !s || !s->name)
+	if (bad) {
+		if (errlen)
+			snprintf(err, errlen, "%s", bad);
 		return -EINVAL;
+	}
 	before = cfg->n_ifaces;
-	if (!strcmp(s->name, GLOBAL_SECTION))
+	for (size_t i = 0; i < cfg->n_ifaces && !ps.err_line; i++) {
+		for (size_t j = 0; j < cfg->ifaces[i].n_routes && !ps.err_line; j++) {
+			struct dup_key k = route_key(&cfg->ifaces[i].routes[j]);
+			uint32_t unused;
+
+			if (dup_check(&ps.dups, &k, (uint32_t)i, &unused) < 0)
+				fail_oom(&ps);
+		}
+	}
+	if (!ps.err_line && !strcmp(s->name, GLOBAL_SECTION))
 		fail(&ps, "'%s' is not an interface name", s->name);
-	else
+	else if (!ps.err_line)
 		begin_section(&ps, s->name, strlen(s->name));
 	for (size_t i = 0; s->addresses && s->addresses[i] && !ps.err_line; i++)
 		set_iface(&ps, "address", s->addresses[i]);
@@ -704,6 +889,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		set_iface(&ps, "recreate", s->recreate ? "yes" : "no");
 	if (!ps.err_line)
 		set_iface(&ps, "restore", s->restore ? "yes" : "no");
+	free(ps.dups.slots);
 	if (!ps.err_line)
 		return 0;
 	if (cfg->n_ifaces > before)
@@ -738,12 +924,19 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 	ps.cfg->link_group = TUNECHO_DEFAULT_LINK_GROUP;
 
 	line = ini_parse_stream(read_line, &ps, on_key, &ps);
+	free(ps.dups.slots);
 	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
 		ps.err_line = line;
 		snprintf(ps.err, sizeof(ps.err),
 			 "syntax error: expected '[IFNAME]', 'key = value' or a comment");
 	} else if (line < 0 && !ps.err_line) {
 		fail_oom(&ps);
+	}
+	/* Without user tunecho stays root: a group alone would be ignored. */
+	if (!ps.err_line && ps.cfg->user < 0 && ps.group_line) {
+		ps.line = ps.group_line;
+		fail(&ps, "group: only with user in [global] (without user tunecho stays root, "
+			  "whatever the group)");
 	}
 	if (!ps.err_line && ps.cfg->user >= 0 && ps.cfg->group < 0) {
 		if (ps.cfg->user_gid < 0) {
@@ -778,42 +971,141 @@ int tunecho_config_load_string(struct tunecho_config **out, const char *text, ch
 {
 	if (!out || !text)
 		return -EINVAL;
-	return parse(out, (struct source){.text = text}, "", err, errlen);
+	return parse(out, (struct source){.text = text, .end = text + strlen(text)}, "", err,
+		     errlen);
+}
+
+/* What a file that is not a regular one is, for the message. */
+static const char *file_type(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Check that @path is a regular file of at most TE_CONFIG_MAX_BYTES (before
+ * opening it, so that opening a device has no side effect, and again on
+ * the descriptor, which is what is read) and read it whole into *@text
+ * (NUL-terminated, *@len bytes without the NUL). O_NONBLOCK: a FIFO put
+ * there in between does not block the open. A FIFO, a device or a socket
+ * is refused at once (-EINVAL), a bigger file too (-EFBIG), so neither a
+ * start nor a reload can hang on the config or read it for ever.
+ */
+static int read_whole(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0, cap;
+	int fd = -1, r = 0;
+
+	if (stat(path, &st) < 0 ||
+	    (!S_ISDIR(st.st_mode) && S_ISREG(st.st_mode) &&
+	     (fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) ||
+	    (fd >= 0 && fstat(fd, &st) < 0)) {
+		r = -errno;
+		if (errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		/* a directory opens, and would then fail as a bare "read error" */
+		r = -EISDIR;
+		if (errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		if (errlen)
+			snprintf(err, errlen,
+				 "%s: %s, not a regular file: a configuration must be one", path,
+				 file_type(st.st_mode));
+		goto out;
+	}
+	/* the size now, and what is read whatever it grows to meanwhile */
+	cap = st.st_size > 0 && st.st_size <= TE_CONFIG_MAX_BYTES ? (size_t)st.st_size + 1 : 4096;
+	if (st.st_size <= TE_CONFIG_MAX_BYTES)
+		buf = malloc(cap + 1);
+	while (st.st_size <= TE_CONFIG_MAX_BYTES && buf) {
+		ssize_t got = read(fd, buf + n, cap - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			if (errlen)
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > TE_CONFIG_MAX_BYTES) {
+			st.st_size = (off_t)n;
+			break;
+		}
+		if (n == cap) {
+			char *more = realloc(buf, 2 * cap + 1);
+
+			if (!more) {
+				free(buf);
+				buf = NULL; /* out of memory, below */
+				break;
+			}
+			buf = more;
+			cap *= 2;
+		}
+	}
+	if (st.st_size > TE_CONFIG_MAX_BYTES) {
+		r = -EFBIG;
+		if (errlen)
+			snprintf(err, errlen,
+				 "%s: %lld%s bytes: a configuration may be at most %u MiB (%u "
+				 "bytes)",
+				 path, (long long)st.st_size,
+				 n > TE_CONFIG_MAX_BYTES ? " or more" : "",
+				 TE_CONFIG_MAX_BYTES >> 20, TE_CONFIG_MAX_BYTES);
+		goto out;
+	}
+	if (!buf) {
+		r = -ENOMEM;
+		if (errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 int tunecho_config_load_file(struct tunecho_config **out, const char *path, char *err,
 			     size_t errlen)
 {
-	char where[PATH_MAX + 2];
-	struct stat st;
-	FILE *f;
+	char where[PATH_MAX + 2], *text = NULL;
+	size_t len = 0;
 	int r;
 
 	if (!out || !path)
 		return -EINVAL;
-	f = fopen(path, "re");
-	/* a directory opens, and would then fail as a bare "read error" */
-	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		f = NULL;
-		errno = EISDIR;
-	}
-	if (!f) {
-		r = -errno;
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	r = read_whole(path, &text, &len, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	snprintf(where, sizeof(where), "%s:", path);
-	r = parse(out, (struct source){.file = f}, where, err, errlen);
-	if (r == 0 && ferror(f)) {
-		tunecho_config_free(*out);
-		*out = NULL;
-		r = -EIO;
-		if (errlen)
-			snprintf(err, errlen, "%s: read error", path);
-	}
-	fclose(f);
+	r = parse(out, (struct source){.text = text, .end = text + len}, where, err, errlen);
+	free(text);
 	return r;
 }
 
