@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
@@ -22,8 +21,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "dupset.h"
+#include "textfile.h"
 #include "util.h"
 
 #define GLOBAL_SECTION "global"
@@ -56,33 +56,8 @@ struct source {
 	const char *end;
 };
 
-/*
- * What may not be given twice, found by a hash rather than by comparing
- * every line with the ones before (80k addresses took 20 s that way): an
- * interface's name, an address of one interface, a route of any.
- */
+/* What may not be given twice (dupset.h): the kinds of keys. */
 enum dup_kind { DUP_NAME = 1, DUP_ADDRESS, DUP_ROUTE };
-
-struct dup_key {
-	uint8_t kind; /* enum dup_kind */
-	uint8_t family;
-	uint8_t len;
-	uint8_t pad;
-	uint32_t iface; /* DUP_ADDRESS: whose; else 0 */
-	uint8_t bytes[16];
-};
-
-struct dup_slot {
-	struct dup_key key;
-	uint32_t value; /* the interface that has it */
-	bool used;
-};
-
-struct dup_set {
-	struct dup_slot *slots;
-	size_t cap; /* a power of two, or 0 */
-	size_t n;
-};
 
 struct parser {
 	struct source src;
@@ -96,7 +71,7 @@ struct parser {
 	bool oom;      /* the error is a failed allocation, not the input */
 	int user_line; /* where [global] user was given */
 	int group_line;
-	struct dup_set dups;
+	struct te_dupset dups;
 	bool names_unhashed; /* tunecho_config_add_iface(): names are scanned */
 };
 
@@ -121,69 +96,17 @@ static void fail_oom(struct parser *ps)
 	fail(ps, "out of memory");
 }
 
-static uint64_t dup_hash(const struct dup_key *k)
+static struct te_dupkey name_key(const char *name, size_t len)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
-static struct dup_slot *dup_find(struct dup_slot *slots, size_t cap, const struct dup_key *k)
-{
-	size_t i = (size_t)dup_hash(k) & (cap - 1);
-
-	while (slots[i].used && memcmp(&slots[i].key, k, sizeof(*k)))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-/*
- * Look @k up; if it is new, add it with @value. Returns 1 when it was
- * there (its value in *@found), 0 when added, -ENOMEM.
- */
-static int dup_check(struct dup_set *set, const struct dup_key *k, uint32_t value, uint32_t *found)
-{
-	struct dup_slot *slot;
-
-	if (2 * (set->n + 1) > set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 64;
-		struct dup_slot *slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (size_t i = 0; i < set->cap; i++)
-			if (set->slots[i].used)
-				*dup_find(slots, cap, &set->slots[i].key) = set->slots[i];
-		free(set->slots);
-		set->slots = slots;
-		set->cap = cap;
-	}
-	slot = dup_find(set->slots, set->cap, k);
-	if (slot->used) {
-		*found = slot->value;
-		return 1;
-	}
-	slot->key = *k;
-	slot->value = value;
-	slot->used = true;
-	set->n++;
-	return 0;
-}
-
-static struct dup_key name_key(const char *name, size_t len)
-{
-	struct dup_key k = {.kind = DUP_NAME, .len = (uint8_t)len};
+	struct te_dupkey k = {.kind = DUP_NAME, .len = (uint8_t)len};
 
 	memcpy(k.bytes, name, len < sizeof(k.bytes) ? len : sizeof(k.bytes));
 	return k;
 }
 
-static struct dup_key route_key(const struct te_prefix *p)
+static struct te_dupkey route_key(const struct te_prefix *p)
 {
-	struct dup_key k = {.kind = DUP_ROUTE, .family = (uint8_t)p->family, .len = p->len};
+	struct te_dupkey k = {.kind = DUP_ROUTE, .family = (uint8_t)p->family, .len = p->len};
 
 	memcpy(k.bytes, p->addr.bytes, te_addr_len(p->family));
 	return k;
@@ -250,9 +173,9 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 			}
 		}
 	} else {
-		struct dup_key k = name_key(name, len);
+		struct te_dupkey k = name_key(name, len);
 		uint32_t unused;
-		int r = dup_check(&ps->dups, &k, (uint32_t)ps->cfg->n_ifaces, &unused);
+		int r = te_dupset_check(&ps->dups, &k, (uint32_t)ps->cfg->n_ifaces, &unused);
 
 		if (r < 0) {
 			fail_oom(ps);
@@ -499,14 +422,14 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 		a.has_peer = true;
 	}
 	{
-		struct dup_key k = {.kind = DUP_ADDRESS,
-				    .family = (uint8_t)a.local.family,
-				    .iface = (uint32_t)(ic - ps->cfg->ifaces)};
+		struct te_dupkey k = {.kind = DUP_ADDRESS,
+				      .family = (uint8_t)a.local.family,
+				      .owner = (uint32_t)(ic - ps->cfg->ifaces)};
 		uint32_t unused;
 		int r;
 
 		memcpy(k.bytes, a.local.addr.bytes, te_addr_len(a.local.family));
-		r = dup_check(&ps->dups, &k, k.iface, &unused);
+		r = te_dupset_check(&ps->dups, &k, k.owner, &unused);
 		if (r < 0) {
 			fail_oom(ps);
 			return;
@@ -545,9 +468,9 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		return;
 	}
 	{
-		struct dup_key k = route_key(&p);
+		struct te_dupkey k = route_key(&p);
 		uint32_t other;
-		int r = dup_check(&ps->dups, &k, (uint32_t)(ic - ps->cfg->ifaces), &other);
+		int r = te_dupset_check(&ps->dups, &k, (uint32_t)(ic - ps->cfg->ifaces), &other);
 
 		if (r < 0) {
 			fail_oom(ps);
@@ -854,10 +777,10 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 	before = cfg->n_ifaces;
 	for (size_t i = 0; i < cfg->n_ifaces && !ps.err_line; i++) {
 		for (size_t j = 0; j < cfg->ifaces[i].n_routes && !ps.err_line; j++) {
-			struct dup_key k = route_key(&cfg->ifaces[i].routes[j]);
+			struct te_dupkey k = route_key(&cfg->ifaces[i].routes[j]);
 			uint32_t unused;
 
-			if (dup_check(&ps.dups, &k, (uint32_t)i, &unused) < 0)
+			if (te_dupset_check(&ps.dups, &k, (uint32_t)i, &unused) < 0)
 				fail_oom(&ps);
 		}
 	}
@@ -889,7 +812,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		set_iface(&ps, "recreate", s->recreate ? "yes" : "no");
 	if (!ps.err_line)
 		set_iface(&ps, "restore", s->restore ? "yes" : "no");
-	free(ps.dups.slots);
+	te_dupset_clear(&ps.dups);
 	if (!ps.err_line)
 		return 0;
 	if (cfg->n_ifaces > before)
@@ -924,7 +847,7 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 	ps.cfg->link_group = TUNECHO_DEFAULT_LINK_GROUP;
 
 	line = ini_parse_stream(read_line, &ps, on_key, &ps);
-	free(ps.dups.slots);
+	te_dupset_clear(&ps.dups);
 	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
 		ps.err_line = line;
 		snprintf(ps.err, sizeof(ps.err),
@@ -975,122 +898,6 @@ int tunecho_config_load_string(struct tunecho_config **out, const char *text, ch
 		     errlen);
 }
 
-/* What a file that is not a regular one is, for the message. */
-static const char *file_type(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
-/*
- * Check that @path is a regular file of at most TE_CONFIG_MAX_BYTES (before
- * opening it, so that opening a device has no side effect, and again on
- * the descriptor, which is what is read) and read it whole into *@text
- * (NUL-terminated, *@len bytes without the NUL). O_NONBLOCK: a FIFO put
- * there in between does not block the open. A FIFO, a device or a socket
- * is refused at once (-EINVAL), a bigger file too (-EFBIG), so neither a
- * start nor a reload can hang on the config or read it for ever.
- */
-static int read_whole(const char *path, char **text, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0, cap;
-	int fd = -1, r = 0;
-
-	if (stat(path, &st) < 0 ||
-	    (!S_ISDIR(st.st_mode) && S_ISREG(st.st_mode) &&
-	     (fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) ||
-	    (fd >= 0 && fstat(fd, &st) < 0)) {
-		r = -errno;
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		/* a directory opens, and would then fail as a bare "read error" */
-		r = -EISDIR;
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		if (errlen)
-			snprintf(err, errlen,
-				 "%s: %s, not a regular file: a configuration must be one", path,
-				 file_type(st.st_mode));
-		goto out;
-	}
-	/* the size now, and what is read whatever it grows to meanwhile */
-	cap = st.st_size > 0 && st.st_size <= TE_CONFIG_MAX_BYTES ? (size_t)st.st_size + 1 : 4096;
-	if (st.st_size <= TE_CONFIG_MAX_BYTES)
-		buf = malloc(cap + 1);
-	while (st.st_size <= TE_CONFIG_MAX_BYTES && buf) {
-		ssize_t got = read(fd, buf + n, cap - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			if (errlen)
-				snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > TE_CONFIG_MAX_BYTES) {
-			st.st_size = (off_t)n;
-			break;
-		}
-		if (n == cap) {
-			char *more = realloc(buf, 2 * cap + 1);
-
-			if (!more) {
-				free(buf);
-				buf = NULL; /* out of memory, below */
-				break;
-			}
-			buf = more;
-			cap *= 2;
-		}
-	}
-	if (st.st_size > TE_CONFIG_MAX_BYTES) {
-		r = -EFBIG;
-		if (errlen)
-			snprintf(err, errlen,
-				 "%s: %lld%s bytes: a configuration may be at most %u MiB (%u "
-				 "bytes)",
-				 path, (long long)st.st_size,
-				 n > TE_CONFIG_MAX_BYTES ? " or more" : "",
-				 TE_CONFIG_MAX_BYTES >> 20, TE_CONFIG_MAX_BYTES);
-		goto out;
-	}
-	if (!buf) {
-		r = -ENOMEM;
-		if (errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	buf = NULL;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
 int tunecho_config_load_file(struct tunecho_config **out, const char *path, char *err,
 			     size_t errlen)
 {
@@ -1100,7 +907,7 @@ int tunecho_config_load_file(struct tunecho_config **out, const char *path, char
 
 	if (!out || !path)
 		return -EINVAL;
-	r = read_whole(path, &text, &len, err, errlen);
+	r = te_read_text_file(path, TE_CONFIG_MAX_BYTES, &text, &len, err, errlen);
 	if (r < 0)
 		return r;
 	snprintf(where, sizeof(where), "%s:", path);
