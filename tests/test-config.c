@@ -7,7 +7,9 @@
 #include "common.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -711,6 +713,12 @@ END_TEST
 #define NOT_ROUTE "' is not an IPv4 or IPv6 prefix ADDR[/LEN]"
 #define BAD_CHAR  "' (use letters, digits, '-', '_' and '.')"
 #define SYNTAX	  "syntax error: expected '[IFNAME]', 'key = value' or a comment"
+#define AFTER_HEADER(junk, name)                                                                   \
+	"unexpected '" junk "' after [" name "]: a section line holds only [NAME] and an "         \
+	"optional ' ; comment'"
+#define RESERVED(name)                                                                             \
+	"'" name "' is a name the kernel keeps for itself (net.ipv4.conf." name                    \
+	" and the like): choose another"
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
@@ -867,6 +875,14 @@ static const struct error_case section_errors[] = {
     {"[]\n", "1: empty section name: name the interface, e.g. [tun0]"},
     {"[global]\nsyslog = no\n[]\nmtu = 1500\n",
      "3: empty section name: name the interface, e.g. [tun0]"},
+    /* a header line holds the header and at most a comment */
+    {"[te0] junk\naddress = 198.18.0.1\n", "1: " AFTER_HEADER("junk", "te0")},
+    {"[te0]]\n", "1: " AFTER_HEADER("]", "te0")},
+    {"[te0]\n[te1];x\n", "2: " AFTER_HEADER(";x", "te1")},
+    {"[global] log-level = debug\n", "1: " AFTER_HEADER("log-level = debug", "global")},
+    /* names the kernel keeps for itself (/proc/sys/net/ipv4/conf/all, .../default) */
+    {"[all]\n", "1: " RESERVED("all")},
+    {"[te0]\n[default]\naddress = 198.18.0.1\n", "2: " RESERVED("default")},
 };
 
 static const struct error_case syntax_errors[] = {
@@ -995,6 +1011,106 @@ START_TEST(test_file_missing)
 	ck_assert_int_eq(tunecho_config_load_file(&cfg, "/", err, sizeof(err)), -EISDIR);
 	ck_assert_ptr_eq(cfg, &untouched);
 	ck_assert_str_eq(err, "/: Is a directory");
+}
+END_TEST
+
+/* Write @len bytes of @text (NULs and all) to a new temporary file. */
+static void write_temp_bytes(char *path, size_t size, const char *text, size_t len)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/test-config-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+#define BYTES(lit) lit, sizeof(lit) - 1
+
+/* A NUL byte ends a C string, and with it what libinih sees of a line. */
+static const struct {
+	const char *text;
+	size_t len;
+	int line;
+} nul_files[] = {
+    /* would be served as a /32 without its peer */
+    {BYTES("[te0]\naddress = 198.18.0.1\0 peer 198.18.0.2\n"), 2},
+    /* would merge te1's keys into te0 */
+    {BYTES("[te0]\naddress = 198.18.0.1\n\0[te1]\naddress = 198.18.0.5\n"), 3},
+    {BYTES("\0"), 1},
+    {BYTES("[te0]\n; a comment\0\n"), 2},
+    {BYTES("[te0]\nmtu = 1500\n\0"), 3},
+};
+
+START_TEST(test_file_nul_bytes)
+{
+	struct tunecho_config *cfg = &untouched;
+	char path[64], err[512], want[600];
+
+	write_temp_bytes(path, sizeof(path), nul_files[_i].text, nul_files[_i].len);
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, path, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_eq(cfg, &untouched);
+	snprintf(want, sizeof(want), "%s:%d: a NUL byte: this is not a text file", path,
+		 nul_files[_i].line);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * Only a regular file is a configuration: a FIFO would block the open (and
+ * a reload with it), /dev/zero would be read for ever. Each is refused at
+ * once, without reading a byte.
+ */
+START_TEST(test_file_not_regular)
+{
+	struct tunecho_config *cfg = &untouched;
+	char dir[] = "/tmp/test-config-XXXXXX", fifo[64], want[600], err[512];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, fifo, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: a FIFO, not a regular file: a configuration must be one",
+		 fifo);
+	ck_assert_str_eq(err, want);
+	/* with a writer that never writes, too */
+	fd = open(fifo, O_RDWR | O_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, fifo, err, sizeof(err)), -EINVAL);
+	close(fd);
+	unlink(fifo);
+	rmdir(dir);
+
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, "/dev/zero", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "/dev/zero: a character device, not a regular file: a "
+			      "configuration must be one");
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, "/dev/null", err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_eq(cfg, &untouched);
+}
+END_TEST
+
+/* Bigger than TE_CONFIG_MAX_BYTES (16 MiB): refused before it is read. */
+START_TEST(test_file_too_big)
+{
+	struct tunecho_config *cfg = &untouched;
+	char path[64], err[512], want[600];
+	int fd;
+
+	write_temp(path, sizeof(path), "[te0]\n");
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, TE_CONFIG_MAX_BYTES + 1), 0);
+	close(fd);
+	ck_assert_int_eq(tunecho_config_load_file(&cfg, path, err, sizeof(err)), -EFBIG);
+	ck_assert_ptr_eq(cfg, &untouched);
+	snprintf(want, sizeof(want),
+		 "%s: 16777217 bytes: a configuration may be at most 16 MiB (16777216 bytes)",
+		 path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
 }
 END_TEST
 
@@ -1163,6 +1279,18 @@ START_TEST(test_settings_errors_leave_the_config_unchanged)
 	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 2);
 	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, NULL, 0), -EINVAL);
 	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, NULL, 0), -EINVAL);
+	/* Those, too, say what is wrong (issue 17). */
+	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no configuration given (cfg is NULL)");
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no settings given (s is NULL)");
+	s.name = NULL;
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "the settings name no interface (name is NULL)");
+	s.name = "all";
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, RESERVED("all"));
+	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 2);
 	ck_assert_int_eq(tunecho_config_new(NULL), -EINVAL);
 	tunecho_config_free(cfg);
 }
@@ -1213,7 +1341,50 @@ START_TEST(test_global_user_and_group)
 		    "2: group: no group 'no-such-group-here' (give a group name or a numeric gid)");
 	check_error("[global]\nuser = nobody\nuser = root\n",
 		    "3: user is given twice in this section");
+	/* group alone would change nothing: tunecho stays root without user */
+	check_error("[global]\nlog-level = info\ngroup = root\n[te0]\n",
+		    "3: group: only with user in [global] (without user tunecho stays root, "
+		    "whatever the group)");
+	check_error("[te0]\n[global]\ngroup = 0\n",
+		    "3: group: only with user in [global] (without user tunecho stays root, "
+		    "whatever the group)");
 	ck_assert_int_eq(tunecho_config_user(NULL, &uid, &gid), 0);
+}
+END_TEST
+
+/*
+ * Duplicates are found with a hash, not by comparing every line with
+ * every other one: 200k addresses and 50k routes load in well under a
+ * second (quadratic, they took minutes). A guard on the complexity, with
+ * a margin of some hundred times: the Check timeout of this case.
+ */
+START_TEST(test_many_addresses_and_routes_load_in_linear_time)
+{
+	enum { ADDRS = 200000, ROUTES = 50000 };
+	size_t size = (size_t)(ADDRS + ROUTES) * 48 + 64, len = 0;
+	char *text = malloc(size), err[512];
+	struct tunecho_config *cfg = NULL;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, size - len, "[te0]\n");
+	for (int i = 0; i < ADDRS; i++)
+		len += (size_t)snprintf(text + len, size - len, "address = 2001:db8:%x:%x::1/64\n",
+					i >> 16, i & 0xffff);
+	len += (size_t)snprintf(text + len, size - len, "[te1]\n");
+	for (int i = 0; i < ROUTES; i++)
+		len += (size_t)snprintf(text + len, size - len, "route = 198.18.%d.%d/32\n", i >> 8,
+					i & 0xff);
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->ifaces[0].n_addrs, ADDRS);
+	ck_assert_uint_eq(cfg->ifaces[1].n_routes, ROUTES);
+	tunecho_config_free(cfg);
+
+	/* and a duplicate at the very end is still found, on its line */
+	snprintf(text + len, size - len, "address = 198.18.0.1\nroute = 198.18.0.7/32\n");
+	cfg = &untouched;
+	ck_assert_int_eq(tunecho_config_load_string(&cfg, text, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "250004: route: 198.18.0.7/32 is already routed to te1");
+	free(text);
 }
 END_TEST
 
@@ -1257,6 +1428,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_file_ok);
 	tcase_add_test(tc, test_file_error);
 	tcase_add_test(tc, test_file_missing);
+	tcase_add_loop_test(tc, test_file_nul_bytes, 0, (int)ARRAY_SIZE(nul_files));
+	tcase_add_test(tc, test_file_not_regular);
+	tcase_add_test(tc, test_file_too_big);
 	tcase_add_test(tc, test_out_untouched);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_error_buffer);
@@ -1265,6 +1439,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_recreate_and_restore);
 	tcase_add_test(tc, test_global_user_and_group);
 	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_many_addresses_and_routes_load_in_linear_time);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -12,10 +12,11 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#define LOG_MAX 65536
+#define LOG_MAX (1 << 20) /* a thousand interfaces log about 80 KB at start */
 
 struct daemon {
 	pid_t pid;
@@ -586,6 +587,49 @@ START_TEST(sample_config_answers_ping_ping6_and_fping)
 }
 END_TEST
 
+/*
+ * LeakSanitizer's check at exit makes calls (clone, ptrace, /proc) that no
+ * allow-list admits: in an AddressSanitizer build, `seccomp = yes` is not
+ * applied, and tunecho says so, instead of dying with SIGSYS at its stop.
+ * This suite is built with the same sanitizers as tunecho; in a plain
+ * build the filter is installed and the stop is as clean.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define SANITIZED_BUILD 1
+#endif
+#endif
+
+START_TEST(seccomp_is_installed_or_said_to_be_left_out_of_a_sanitizer_build)
+{
+	struct daemon d;
+	char v[64];
+	/* the seccomp run adds the key itself */
+	const char *path =
+	    write_conf(seccomp_run() ? "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
+				     : "[global]\nseccomp = yes\n"
+				       "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n");
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	proc_status(d.pid, "Seccomp", v, sizeof(v));
+#ifdef SANITIZED_BUILD
+	ck_assert_str_eq(v, "0\n");
+	ck_assert_msg(strstr(d.log, "tunecho: warning: seccomp = yes is not applied: this is a "
+				    "sanitizer build"),
+		      "%s", d.log);
+#else
+	ck_assert_str_eq(v, "2\n");
+	ck_assert_msg(strstr(d.log, "seccomp allow-list installed"), "%s", d.log);
+#endif
+	ck_assert_int_eq(te_sh("ping -n -q -c 2 -i 0.2 -w 5 198.18.0.2 >/dev/null"), 0);
+	ck_assert_msg(stop(&d) == 0, "status %d:\n%s", d.status, d.log);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(routed_prefix_answers_for_every_host)
 {
 	struct daemon d;
@@ -890,6 +934,195 @@ static const char *many_ifaces_conf(int n)
 	return write_conf(text);
 }
 
+/*
+ * @n interfaces [t0] ... [tN-1], each with an IPv4 address and its peer
+ * (198.18.0.0 + 4i + 1, + 2), logging at notice: the info lines of a
+ * thousand interfaces would not fit the log buffer of struct daemon.
+ */
+static const char *numbered_ifaces(int n)
+{
+	static char text[64 * 4096 + 64];
+	size_t len = (size_t)snprintf(text, sizeof(text), "[global]\nlog-level = notice\n");
+
+	for (int i = 0; i < n; i++) {
+		uint32_t a = 0xC6120000u + 4u * (uint32_t)i; /* 198.18.0.0 + 4i */
+
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[t%d]\naddress = %u.%u.%u.%u peer %u.%u.%u.%u\n", i,
+					a >> 24, (a >> 16) & 255, (a >> 8) & 255, (a & 255) + 1,
+					a >> 24, (a >> 16) & 255, (a >> 8) & 255, (a & 255) + 2);
+	}
+	return text;
+}
+
+/* The end of the log, for a message Check can carry (it refuses long ones). */
+static const char *log_tail(const struct daemon *d)
+{
+	return d->len > 1500 ? d->log + d->len - 1500 : d->log;
+}
+
+/* The signal mask @key ("SigBlk", "ShdPnd", ...) of @pid has @sig. */
+static bool sig_in(pid_t pid, const char *key, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			mask = strtoull(line + n + 1, NULL, 16);
+	fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/* Links in this namespace other than lo. */
+static int links_left(void)
+{
+	char out[64];
+
+	te_sh_out(out, sizeof(out), "ip -o link show | grep -vc ': lo:'");
+	return atoi(out);
+}
+
+/*
+ * A start of 1000 interfaces, and a SIGTERM or SIGHUP at a moment drawn
+ * from a fixed seed anywhere in it (from main() blocking them to a little
+ * after ready): a TERM stops it cleanly (exit 0, every device gone), a HUP
+ * is applied once it is ready. Before, either signal killed it half-way
+ * (129, 143), with whatever it had set up left behind. The moment is only
+ * where in the start the signal falls: the outcome must not depend on it.
+ */
+START_TEST(signals_during_a_start_of_1000_interfaces_leave_nothing_behind)
+{
+	struct daemon d;
+	const char *path = write_conf(numbered_ifaces(1000));
+	const char *argv[] = {tunecho_bin(), "-c", path, NULL};
+	unsigned seed = 13;
+	double t0, took;
+	int us;
+
+	/* How long a start takes here, with no signal. */
+	t0 = now_s();
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", log_tail(&d));
+	took = now_s() - t0;
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_int_eq(links_left(), 0);
+
+	for (int round = 0; round < 6; round++) {
+		int sig = round % 2 ? SIGHUP : SIGTERM;
+
+		us = (int)(rand_r(&seed) % (unsigned)(took * 1.2e6 + 1));
+		spawn(&d, argv);
+		/* Once main() runs: before it, the default action is the kernel's. */
+		for (int i = 0; i < 1000 && !sig_in(d.pid, "SigBlk", sig); i++)
+			usleep(1000);
+		usleep((useconds_t)us);
+		ck_assert_int_eq(kill(d.pid, sig), 0);
+		if (sig == SIGTERM) {
+			wait_exit(&d);
+			ck_assert_msg(d.status == 0, "round %d, SIGTERM %d us in: status %d:\n%s",
+				      round, us, d.status, log_tail(&d));
+			ck_assert_msg(strstr(d.log, "SIGTERM received, stopping"), "%s",
+				      log_tail(&d));
+		} else {
+			ck_assert_msg(wait_log(&d, "tunecho: reloaded: ", 10000),
+				      "round %d, SIGHUP %d us in: no reload (tunecho %s):\n%s",
+				      round, us, fate(&d), log_tail(&d));
+			ck_assert_msg(strstr(d.log, ": ready"), "%s", log_tail(&d));
+			ck_assert_msg(strstr(d.log, "tunecho: reloaded: 0 added, 0 removed, 0 "
+						    "changed, 1000 unchanged"),
+				      "%s", log_tail(&d));
+			ck_assert_int_eq(stop(&d), 0);
+		}
+		ck_assert_msg(links_left() == 0, "round %d, signal %d %d us in: %d links left",
+			      round, sig, us, links_left());
+	}
+	unlink_conf();
+}
+END_TEST
+
+/* Bytes waiting in the pipe of the daemon's stderr. */
+static int pipe_bytes(const struct daemon *d)
+{
+	int n = 0;
+
+	ck_assert_int_eq(ioctl(d->err_fd, FIONREAD, &n), 0);
+	return n;
+}
+
+/*
+ * Read (and drop: they are far bigger than d->log) the daemon's stderr for
+ * @ms; the number of SIGUSR1 JSON lines in it.
+ */
+static int json_lines_for(struct daemon *d, int ms)
+{
+	static const char needle[] = "tunecho: {\"interfaces\"";
+	char buf[65536 + sizeof(needle)];
+	size_t keep = 0;
+	double end = now_s() + ms / 1000.0;
+	struct pollfd p = {.fd = d->err_fd, .events = POLLIN};
+	int n = 0, left;
+
+	while ((left = (int)((end - now_s()) * 1000)) > 0 && poll(&p, 1, left) > 0) {
+		ssize_t got = read(d->err_fd, buf + keep, sizeof(buf) - 1 - keep);
+		size_t len;
+
+		ck_assert_int_gt(got, 0);
+		len = keep + (size_t)got;
+		buf[len] = '\0';
+		for (char *q = memmem(buf, len, needle, strlen(needle)); q;
+		     q = memmem(q + 1, len - (size_t)(q + 1 - buf), needle, strlen(needle)))
+			n++;
+		/* a needle cut in two is counted once, in the next read */
+		keep = len < strlen(needle) - 1 ? len : strlen(needle) - 1;
+		memmove(buf, buf + len - keep, keep);
+	}
+	return n;
+}
+
+/*
+ * A storm of SIGUSR1 with 1000 interfaces: the counters are rendered once
+ * per turn of the loop, however many signals came in it (before, once per
+ * signal: about 4 ms each, replies stalled for seconds). Deterministic: the
+ * first JSON (400 KB) fills the pipe of its stderr, which this test does
+ * not read, so the loop waits in that write while 30 more signals are
+ * delivered one by one (each seen handled before the next is sent).
+ */
+START_TEST(a_sigusr1_storm_renders_the_counters_once_per_loop_turn)
+{
+	struct daemon d;
+	const char *path = write_conf(numbered_ifaces(1000));
+	int full;
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	full = fcntl(d.err_fd, F_GETPIPE_SZ);
+	ck_assert_int_gt(full, 0);
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	for (int i = 0; i < 10000 && pipe_bytes(&d) < full; i++)
+		usleep(1000);
+	ck_assert_int_eq(pipe_bytes(&d), full);
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+		for (int j = 0; j < 10000 && (sig_in(d.pid, "ShdPnd", SIGUSR1) ||
+					      sig_in(d.pid, "SigPnd", SIGUSR1));
+		     j++)
+			usleep(500);
+	}
+	/* The first JSON, then one for all 30; and no more. */
+	ck_assert_int_eq(json_lines_for(&d, 3000), 2);
+	d.len = 0;
+	d.log[0] = '\0';
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_int_eq(links_left(), 0);
+	unlink_conf();
+}
+END_TEST
+
 START_TEST(ten_thousand_interfaces_are_refused_up_front)
 {
 	struct daemon d;
@@ -963,6 +1196,47 @@ START_TEST(bad_config_exits_2_with_file_and_line_and_creates_nothing)
 	ck_assert_msg(strstr(d.log, expect), "got:\n%s", d.log);
 	ck_assert(!iface_exists("te0"));
 	unlink_conf();
+}
+END_TEST
+
+/*
+ * Only a regular file is a configuration: a FIFO (which blocked the open),
+ * /dev/zero (read for ever, with -t too), a directory or a missing file
+ * exit 2 at once with "FILE: reason", creating nothing.
+ */
+START_TEST(a_config_that_is_not_a_regular_file_exits_2_at_once)
+{
+	struct daemon d;
+	char dir[] = "/tmp/tunecho-test-XXXXXX", fifo[64], expect[256];
+	struct {
+		const char *path;
+		const char *reason;
+	} cases[] = {
+	    {fifo, "a FIFO, not a regular file: a configuration must be one"},
+	    {"/dev/zero", "a character device, not a regular file: a configuration must be one"},
+	    {dir, "Is a directory"},
+	    {"/nonexistent/tunecho.conf", "No such file or directory"},
+	};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int check = 0; check < 2; check++) {
+			const char *argv[] = {tunecho_bin(), "-c", cases[i].path,
+					      check ? "-t" : NULL, NULL};
+
+			spawn(&d, argv);
+			wait_exit(&d);
+			snprintf(expect, sizeof(expect), "tunecho: %s: %s\n", cases[i].path,
+				 cases[i].reason);
+			ck_assert_msg(d.status == 2, "%s%s: status %d:\n%s", cases[i].path,
+				      check ? " -t" : "", d.status, d.log);
+			ck_assert_str_eq(d.log, expect);
+		}
+	}
+	unlink(fifo);
+	rmdir(dir);
 }
 END_TEST
 
@@ -1266,7 +1540,7 @@ START_TEST(options_help_version_check_config)
 
 	spawn(&d, missing);
 	wait_exit(&d);
-	ck_assert_int_eq(d.status, 1);
+	ck_assert_int_eq(d.status, 2);
 	ck_assert_str_eq(d.log, "tunecho: /nonexistent/tunecho.conf: No such file or directory\n");
 }
 END_TEST
@@ -1414,6 +1688,79 @@ START_TEST(reload_with_a_broken_config_keeps_the_running_state)
 
 	ck_assert_int_eq(stop(&d), 0);
 	ck_assert(!iface_exists("te0") && !iface_exists("te1") && !iface_exists("te2"));
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * The config replaced by a FIFO, then by /dev/zero: each reload is refused
+ * at once (before, the first blocked the loop in open(), the second read
+ * for ever, every reply stopped and SIGTERM was never handled), the
+ * interfaces keep answering, and SIGTERM stops it cleanly.
+ */
+START_TEST(a_reload_from_a_fifo_or_dev_zero_is_refused_and_sigterm_still_stops)
+{
+	struct daemon d;
+	char line[512], expect[256], tmp[sizeof(conf_path) + 8];
+	const char *path = write_conf(TE0_V4);
+	static const char *const why[] = {"a FIFO", "a character device"};
+
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", d.log);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	for (int i = 0; i < 2; i++) {
+		if (i == 0)
+			ck_assert_int_eq(mkfifo(tmp, 0644), 0);
+		else
+			ck_assert_int_eq(symlink("/dev/zero", tmp), 0);
+		ck_assert_int_eq(rename(tmp, path), 0);
+		ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+			      fate(&d), d.log);
+		snprintf(expect, sizeof(expect),
+			 "tunecho: error: reload rejected: %s: %s, not a regular file: a "
+			 "configuration must be one; still serving the previous configuration",
+			 path, why[i]);
+		ck_assert_str_eq(line, expect);
+		ck_assert(pings("198.18.0.2"));
+	}
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert(!iface_exists("te0"));
+	unlink_conf();
+}
+END_TEST
+
+/*
+ * 100 interfaces under a hard limit of 180 open files: a reload to 110
+ * needs 110 + 64 of them, not 100 + 110 + 64 (the 100 that stay were
+ * counted twice). One that cannot fit is still refused, and says so.
+ */
+START_TEST(a_reload_is_checked_against_the_open_file_limit_once)
+{
+	struct rlimit rl = {.rlim_cur = 180, .rlim_max = 180};
+	struct daemon d;
+	char line[512];
+	const char *path;
+
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	path = write_conf(numbered_ifaces(100));
+	ck_assert_msg(start(&d, path), "tunecho did not start:\n%s", log_tail(&d));
+	rewrite_conf(path, numbered_ifaces(110));
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), log_tail(&d));
+	ck_assert_msg(!strcmp(line, "tunecho: reloaded: 10 added, 0 removed, 0 changed, 100 "
+				    "unchanged"),
+		      "%s", log_tail(&d));
+	ck_assert(iface_exists("t109"));
+
+	rewrite_conf(path, numbered_ifaces(200));
+	ck_assert_msg(reload(&d, line, sizeof(line)), "no reload result (tunecho %s):\n%s",
+		      fate(&d), log_tail(&d));
+	ck_assert_msg(strstr(d.log, "tunecho: error: 200 interfaces need 264 open files, but the "
+				    "hard limit is 180"),
+		      "%s", log_tail(&d));
+	ck_assert_msg(ends_with(line, "still serving the previous configuration"), "%s", line);
+	ck_assert(!iface_exists("t110"));
+	ck_assert_int_eq(stop(&d), 0);
+	ck_assert_int_eq(links_left(), 0);
 	unlink_conf();
 }
 END_TEST
@@ -1968,6 +2315,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sample_config_answers_ping_ping6_and_fping);
+	tcase_add_test(tc, seccomp_is_installed_or_said_to_be_left_out_of_a_sanitizer_build);
 	tcase_add_test(tc, routed_prefix_answers_for_every_host);
 	tcase_add_test(tc, a_flooded_interface_does_not_starve_another);
 	tcase_add_test(tc, busy_polling_answers_all_starves_nobody_and_idles_at_zero);
@@ -1977,9 +2325,12 @@ int main(void)
 	tcase_add_test(tc, a_dev_net_tun_only_root_may_open_is_said_at_start_with_user);
 	tcase_add_test(tc, keeps_only_net_admin_when_an_attached_device_needs_it);
 	tcase_add_test(tc, sigterm_under_eight_floods_stops_within_a_second);
+	tcase_add_test(tc, signals_during_a_start_of_1000_interfaces_leave_nothing_behind);
+	tcase_add_test(tc, a_sigusr1_storm_renders_the_counters_once_per_loop_turn);
 	tcase_add_test(tc, ten_thousand_interfaces_are_refused_up_front);
 	tcase_add_test(tc, a_foreign_device_in_our_link_group_is_left_alone);
 	tcase_add_test(tc, bad_config_exits_2_with_file_and_line_and_creates_nothing);
+	tcase_add_test(tc, a_config_that_is_not_a_regular_file_exits_2_at_once);
 	tcase_add_test(tc, address_rejected_by_kernel_fails_cleanly);
 	tcase_add_test(tc, existing_route_fails_cleanly);
 	tcase_add_test(tc, name_taken_fails_and_leaves_the_device);
@@ -1992,6 +2343,8 @@ int main(void)
 	tcase_add_test(tc, options_help_version_check_config);
 	tcase_add_test(tc, reload_adds_removes_and_changes_interfaces);
 	tcase_add_test(tc, reload_with_a_broken_config_keeps_the_running_state);
+	tcase_add_test(tc, a_reload_from_a_fifo_or_dev_zero_is_refused_and_sigterm_still_stops);
+	tcase_add_test(tc, a_reload_is_checked_against_the_open_file_limit_once);
 	tcase_add_test(tc, reload_refused_by_the_kernel_keeps_the_running_state);
 	tcase_add_test(tc, a_reload_of_many_interfaces_and_unknown_names_keeps_serving);
 	tcase_add_test(tc, reload_moves_a_route_and_renames_an_interface_that_has_one);

@@ -22,6 +22,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "dupset.h"
+#include "textfile.h"
 #include "util.h"
 
 #define GLOBAL_SECTION "global"
@@ -50,10 +52,14 @@ enum once_key {
 	KEY_REASM_TIMEOUT = 1 << 15,
 };
 
+/* The text being parsed: a file is read whole first (at most TE_CONFIG_MAX_BYTES). */
 struct source {
-	FILE *file;	  /* read from a file, or */
-	const char *text; /* from a string, advancing */
+	const char *text; /* advancing */
+	const char *end;
 };
+
+/* What may not be given twice (dupset.h): the kinds of keys. */
+enum dup_kind { DUP_NAME = 1, DUP_ADDRESS, DUP_ROUTE };
 
 struct parser {
 	struct source src;
@@ -66,6 +72,9 @@ struct parser {
 	unsigned seen; /* enum once_key bits of the current section */
 	bool oom;      /* the error is a failed allocation, not the input */
 	int user_line; /* where [global] user was given */
+	int group_line;
+	struct te_dupset dups;
+	bool names_unhashed; /* tunecho_config_add_iface(): names are scanned */
 };
 
 static void fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,6 +96,22 @@ static void fail_oom(struct parser *ps)
 	if (!ps->err_line)
 		ps->oom = true;
 	fail(ps, "out of memory");
+}
+
+static struct te_dupkey name_key(const char *name, size_t len)
+{
+	struct te_dupkey k = {.kind = DUP_NAME, .len = (uint8_t)len};
+
+	memcpy(k.bytes, name, len < sizeof(k.bytes) ? len : sizeof(k.bytes));
+	return k;
+}
+
+static struct te_dupkey route_key(const struct te_prefix *p)
+{
+	struct te_dupkey k = {.kind = DUP_ROUTE, .family = (uint8_t)p->family, .len = p->len};
+
+	memcpy(k.bytes, p->addr.bytes, te_addr_len(p->family));
+	return k;
 }
 
 static struct te_iface_config *current(struct parser *ps)
@@ -133,9 +158,32 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 		fail(ps, "'%.*s' is not a valid interface name", (int)len, name);
 		return;
 	}
-	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
-		if (strlen(ps->cfg->ifaces[i].name) == len &&
-		    !memcmp(ps->cfg->ifaces[i].name, name, len)) {
+	/* The kernel would refuse them with EEXIST, read as "name taken". */
+	if ((len == 3 && !memcmp(name, "all", 3)) || (len == 7 && !memcmp(name, "default", 7))) {
+		fail(ps,
+		     "'%.*s' is a name the kernel keeps for itself (net.ipv4.conf.%.*s and the "
+		     "like): choose another",
+		     (int)len, name, (int)len, name);
+		return;
+	}
+	if (ps->names_unhashed) {
+		for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
+			if (strlen(ps->cfg->ifaces[i].name) == len &&
+			    !memcmp(ps->cfg->ifaces[i].name, name, len)) {
+				fail(ps, "interface %.*s is given twice", (int)len, name);
+				return;
+			}
+		}
+	} else {
+		struct te_dupkey k = name_key(name, len);
+		uint32_t unused;
+		int r = te_dupset_check(&ps->dups, &k, (uint32_t)ps->cfg->n_ifaces, &unused);
+
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
 			fail(ps, "interface %.*s is given twice", (int)len, name);
 			return;
 		}
@@ -156,18 +204,35 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 	ic->group = -1;
 }
 
-/* A header is "[name]" after optional blanks; libinih keeps the name raw. */
+/*
+ * A header is "[name]" after optional blanks; libinih keeps the name raw,
+ * and ignores whatever follows the ']': here only blanks may, and then a
+ * comment (" ; ..."), as after a value.
+ */
 static void scan_section_header(struct parser *ps, const char *line)
 {
-	const char *end;
+	const char *end, *rest, *stop;
 
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (*line != '[')
 		return;
 	end = strchr(line + 1, ']');
-	if (end)
-		begin_section(ps, line + 1, (size_t)(end - line - 1));
+	if (!end)
+		return;
+	for (rest = end + 1; *rest && isspace((unsigned char)*rest); rest++)
+		;
+	if (*rest && !(*rest == ';' && rest > end + 1)) {
+		for (stop = rest + strlen(rest); stop > rest && isspace((unsigned char)stop[-1]);
+		     stop--)
+			;
+		fail(ps,
+		     "unexpected '%.*s' after [%.*s]: a section line holds only [NAME] and an "
+		     "optional ' ; comment'",
+		     (int)(stop - rest), rest, (int)(end - line - 1), line + 1);
+		return;
+	}
+	begin_section(ps, line + 1, (size_t)(end - line - 1));
 }
 
 /*
@@ -178,21 +243,22 @@ static char *read_line(char *str, int num, void *stream)
 {
 	struct parser *ps = stream;
 	size_t n = 0, max = (size_t)num - 1, skip;
-	bool too_long = false;
+	bool too_long = false, nul = false;
 	int c;
 
 	if (ps->err_line)
 		return NULL;
 	for (;;) {
-		if (ps->src.file) {
-			c = getc(ps->src.file);
-		} else {
-			c = *ps->src.text ? (unsigned char)*ps->src.text++ : EOF;
-		}
+		c = ps->src.text < ps->src.end ? (unsigned char)*ps->src.text++ : EOF;
 		if (c == EOF) {
-			if (n == 0 && !too_long)
+			if (n == 0 && !too_long && !nul)
 				return NULL;
 			break;
+		}
+		/* libinih would see the line end there, and the rest vanish */
+		if (c == '\0') {
+			nul = true;
+			continue;
 		}
 		if (n < max)
 			str[n++] = (char)c;
@@ -206,6 +272,10 @@ static char *read_line(char *str, int num, void *stream)
 	/* the same limit for a last line without a newline */
 	if (n == max && str[n - 1] != '\n')
 		too_long = true;
+	if (nul) {
+		fail(ps, "a NUL byte: this is not a text file");
+		return NULL;
+	}
 	if (too_long) {
 		fail(ps, "line is longer than %zu characters", max - 1);
 		return NULL;
@@ -401,8 +471,20 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 		a.local.len = a.peer.len;
 		a.has_peer = true;
 	}
-	for (size_t i = 0; i < ic->n_addrs; i++) {
-		if (te_same_address(&ic->addrs[i].local, a.local.family, a.local.addr.bytes)) {
+	{
+		struct te_dupkey k = {.kind = DUP_ADDRESS,
+				      .family = (uint8_t)a.local.family,
+				      .owner = (uint32_t)(ic - ps->cfg->ifaces)};
+		uint32_t unused;
+		int r;
+
+		memcpy(k.bytes, a.local.addr.bytes, te_addr_len(a.local.family));
+		r = te_dupset_check(&ps->dups, &k, k.owner, &unused);
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
 			fail(ps, "address: %s is given twice for %s", tok[0], ic->name);
 			return;
 		}
@@ -435,14 +517,19 @@ static void set_route(struct parser *ps, struct te_iface_config *ic, const char 
 		fail(ps, "route: '%s' has host bits set; did you mean %s?", value, text);
 		return;
 	}
-	for (size_t i = 0; i < ps->cfg->n_ifaces; i++) {
-		const struct te_iface_config *other = &ps->cfg->ifaces[i];
+	{
+		struct te_dupkey k = route_key(&p);
+		uint32_t other;
+		int r = te_dupset_check(&ps->dups, &k, (uint32_t)(ic - ps->cfg->ifaces), &other);
 
-		for (size_t j = 0; j < other->n_routes; j++) {
-			if (te_prefix_equal(&other->routes[j], &p)) {
-				fail(ps, "route: %s is already routed to %s", value, other->name);
-				return;
-			}
+		if (r < 0) {
+			fail_oom(ps);
+			return;
+		}
+		if (r > 0) {
+			fail(ps, "route: %s is already routed to %s", value,
+			     ps->cfg->ifaces[other].name);
+			return;
 		}
 	}
 	if (te_grow((void **)&ic->routes, ic->n_routes, sizeof(p))) {
@@ -597,6 +684,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		if (once(ps, KEY_GROUP, name) && !lookup_group(value, &ps->cfg->group))
 			fail(ps, "group: no group '%s' (give a group name or a numeric gid)",
 			     value);
+		ps->group_line = ps->line;
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
@@ -734,17 +822,37 @@ int tunecho_config_new(struct tunecho_config **out)
 int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *s,
 			     char *err, size_t errlen)
 {
-	/* Line 1 of an imaginary file: the parser's checks, unchanged. */
-	struct parser ps = {.cfg = cfg, .line = 1};
+	/*
+	 * Line 1 of an imaginary file: the parser's checks, unchanged. Names
+	 * are compared one by one (as cheap as hashing them all for each
+	 * call); the routes of the interfaces there are go into the set.
+	 */
+	struct parser ps = {.cfg = cfg, .line = 1, .names_unhashed = true};
+	const char *bad = !cfg	     ? "no configuration given (cfg is NULL)"
+			  : !s	     ? "no settings given (s is NULL)"
+			  : !s->name ? "the settings name no interface (name is NULL)"
+				     : NULL;
 	size_t before;
 	char num[16];
 
-	if (!cfg || !s || !s->name)
+	if (bad) {
+		if (errlen)
+			snprintf(err, errlen, "%s", bad);
 		return -EINVAL;
+	}
 	before = cfg->n_ifaces;
-	if (!strcmp(s->name, GLOBAL_SECTION))
+	for (size_t i = 0; i < cfg->n_ifaces && !ps.err_line; i++) {
+		for (size_t j = 0; j < cfg->ifaces[i].n_routes && !ps.err_line; j++) {
+			struct te_dupkey k = route_key(&cfg->ifaces[i].routes[j]);
+			uint32_t unused;
+
+			if (te_dupset_check(&ps.dups, &k, (uint32_t)i, &unused) < 0)
+				fail_oom(&ps);
+		}
+	}
+	if (!ps.err_line && !strcmp(s->name, GLOBAL_SECTION))
 		fail(&ps, "'%s' is not an interface name", s->name);
-	else
+	else if (!ps.err_line)
 		begin_section(&ps, s->name, strlen(s->name));
 	for (size_t i = 0; s->addresses && s->addresses[i] && !ps.err_line; i++)
 		set_iface(&ps, "address", s->addresses[i]);
@@ -770,6 +878,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		set_iface(&ps, "recreate", s->recreate ? "yes" : "no");
 	if (!ps.err_line)
 		set_iface(&ps, "restore", s->restore ? "yes" : "no");
+	te_dupset_clear(&ps.dups);
 	if (!ps.err_line)
 		return 0;
 	if (cfg->n_ifaces > before)
@@ -804,12 +913,19 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 	ps.cfg->link_group = TUNECHO_DEFAULT_LINK_GROUP;
 
 	line = ini_parse_stream(read_line, &ps, on_key, &ps);
+	te_dupset_clear(&ps.dups);
 	if (line > 0 && (!ps.err_line || line < ps.err_line)) {
 		ps.err_line = line;
 		snprintf(ps.err, sizeof(ps.err),
 			 "syntax error: expected '[IFNAME]', 'key = value' or a comment");
 	} else if (line < 0 && !ps.err_line) {
 		fail_oom(&ps);
+	}
+	/* Without user tunecho stays root: a group alone would be ignored. */
+	if (!ps.err_line && ps.cfg->user < 0 && ps.group_line) {
+		ps.line = ps.group_line;
+		fail(&ps, "group: only with user in [global] (without user tunecho stays root, "
+			  "whatever the group)");
 	}
 	if (!ps.err_line && ps.cfg->user >= 0 && ps.cfg->group < 0) {
 		if (ps.cfg->user_gid < 0) {
@@ -844,42 +960,25 @@ int tunecho_config_load_string(struct tunecho_config **out, const char *text, ch
 {
 	if (!out || !text)
 		return -EINVAL;
-	return parse(out, (struct source){.text = text}, "", err, errlen);
+	return parse(out, (struct source){.text = text, .end = text + strlen(text)}, "", err,
+		     errlen);
 }
 
 int tunecho_config_load_file(struct tunecho_config **out, const char *path, char *err,
 			     size_t errlen)
 {
-	char where[PATH_MAX + 2];
-	struct stat st;
-	FILE *f;
+	char where[PATH_MAX + 2], *text = NULL;
+	size_t len = 0;
 	int r;
 
 	if (!out || !path)
 		return -EINVAL;
-	f = fopen(path, "re");
-	/* a directory opens, and would then fail as a bare "read error" */
-	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		f = NULL;
-		errno = EISDIR;
-	}
-	if (!f) {
-		r = -errno;
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	r = te_read_text_file(path, TE_CONFIG_MAX_BYTES, &text, &len, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	snprintf(where, sizeof(where), "%s:", path);
-	r = parse(out, (struct source){.file = f}, where, err, errlen);
-	if (r == 0 && ferror(f)) {
-		tunecho_config_free(*out);
-		*out = NULL;
-		r = -EIO;
-		if (errlen)
-			snprintf(err, errlen, "%s: read error", path);
-	}
-	fclose(f);
+	r = parse(out, (struct source){.text = text, .end = text + len}, where, err, errlen);
+	free(text);
 	return r;
 }
 

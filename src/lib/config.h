@@ -97,6 +97,13 @@ void te_prefix_format(const struct te_prefix *p, char *buf, size_t size);
 /* Write @a as "ADDR/LEN" or "ADDR peer ADDR/LEN" into @buf. */
 void te_address_format(const struct te_address *a, char *buf, size_t size);
 
+/*
+ * The largest configuration file read (16 MiB): ample for 4096 interfaces
+ * with hundreds of thousands of addresses, and a bound on what a reload
+ * may hold the loop for.
+ */
+#define TE_CONFIG_MAX_BYTES (16u << 20)
+
 #define TE_PREFIX_STRLEN  (INET6_ADDRSTRLEN + 4)
 #define TE_ADDRESS_STRLEN (2 * TE_PREFIX_STRLEN + 8)
 

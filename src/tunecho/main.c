@@ -21,6 +21,15 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tunecho.conf"
 
+/* AddressSanitizer (with LeakSanitizer) builds: see the seccomp step. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define SANITIZED_BUILD 1
+#endif
+#endif
+
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* start-up refused by the system */
@@ -37,6 +46,7 @@ struct daemon {
 	struct tunecho *responder;
 	struct tunecho_config *cfg; /* the one being served */
 	const char *no_reload;	    /* why a reload cannot work, or NULL */
+	struct event *render_stats; /* SIGUSR1's JSON, once per loop turn */
 };
 
 static void usage(FILE *out)
@@ -197,13 +207,13 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 }
 
 /* SIGUSR1: the counters as one line of JSON (README, "Statistics"). */
-static void on_usr1(evutil_socket_t sig, short what, void *arg)
+static void on_render_stats(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	int n = tunecho_stats_json(d->responder, NULL, 0);
 	char *json = n >= 0 ? malloc((size_t)n + 1) : NULL;
 
-	(void)sig;
+	(void)fd;
 	(void)what;
 	if (!json) {
 		logf_(d, TUNECHO_LOG_ERR, "SIGUSR1: out of memory for the statistics");
@@ -215,9 +225,20 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
- * Every interface holds a descriptor: raise the soft limit on open files
- * to fit them (plus the few the daemon needs), up to the hard limit.
+ * libevent calls this once per signal caught; rendering 1000 interfaces
+ * takes milliseconds, so a storm of them would hold the loop for seconds.
+ * Activating an event that is already active does nothing: the JSON is
+ * rendered once per loop turn, however many signals came in it.
  */
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	event_active(d->render_stats, EV_TIMEOUT, 0);
+}
+
 /* The reassembly limits of [global]: the config checked them already. */
 static void apply_reassembly(struct tunecho *t, const struct tunecho_config *cfg)
 {
@@ -228,12 +249,22 @@ static void apply_reassembly(struct tunecho *t, const struct tunecho_config *cfg
 	tunecho_set_reassembly(t, memory, t4, t6);
 }
 
-static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
+/*
+ * Every interface holds a descriptor: raise the soft limit on open files
+ * to fit @n_ifaces (plus the few the daemon needs), up to the hard limit,
+ * and to fit @peak if the hard limit allows. A reload holds, for a moment,
+ * the new interfaces with the ones it removes (new ones open first), but
+ * the ones that stay only once: @n_ifaces is the larger of the two
+ * configurations, @peak their sum. A reload that then runs out anyway
+ * (many renamed under a tight limit) fails as a whole, with EMFILE, and is
+ * undone.
+ */
+static int ensure_fd_limit(struct daemon *d, size_t n_ifaces, size_t peak)
 {
-	rlim_t need = (rlim_t)n_ifaces + 64;
+	rlim_t need = (rlim_t)n_ifaces + 64, want = (rlim_t)peak + 64;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
 		return 0;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
 		logf_(d, TUNECHO_LOG_ERR,
@@ -242,7 +273,9 @@ static int ensure_fd_limit(struct daemon *d, size_t n_ifaces)
 		      n_ifaces, (unsigned long long)need, (unsigned long long)rl.rlim_max);
 		return -EMFILE;
 	}
-	rl.rlim_cur = need;
+	if (rl.rlim_cur >= need && rl.rlim_cur == rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
 	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
@@ -308,11 +341,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	r = read_config(d, &next, err, sizeof(err));
-	/* New interfaces open before removed ones close: room for both. */
-	if (r == 0 && ensure_fd_limit(d, tunecho_iface_count(d->responder) +
-					     tunecho_config_iface_count(next)) < 0) {
-		snprintf(err, sizeof(err), "the open-file limit is too low (see above)");
-		r = -EMFILE;
+	if (r == 0) {
+		size_t now = tunecho_iface_count(d->responder);
+		size_t then = tunecho_config_iface_count(next);
+
+		if (ensure_fd_limit(d, now > then ? now : then, now + then) < 0) {
+			snprintf(err, sizeof(err), "the open-file limit is too low (see above)");
+			r = -EMFILE;
+		}
 	}
 	if (r) {
 		logf_(d, TUNECHO_LOG_ERR,
@@ -323,7 +359,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	r = tunecho_reload(d->responder, next, NULL);
 	if (r < 0 && r != -EIO) {
 		logf_(d, TUNECHO_LOG_ERR,
-		      "reload failed: still serving the previous configuration");
+		      "reload failed: %sstill serving the previous configuration",
+		      r == -EMFILE ? "out of open files (raise the hard limit: ulimit -Hn, or "
+				     "LimitNOFILE= in the unit); "
+				   : "");
 		tunecho_config_free(next);
 		return;
 	}
@@ -374,6 +413,25 @@ static int become_user(struct daemon *d, const struct tunecho_config *cfg)
 	return 0;
 }
 
+/*
+ * Until the loop watches them, SIGINT, SIGTERM, SIGHUP and SIGUSR1 would
+ * kill tunecho half-way through a start (1000 interfaces take a while),
+ * leaving what it had set up: they are held from the first instruction,
+ * and the loop takes those that came meanwhile as soon as it runs. A TERM
+ * during the start stops it cleanly once set up, a HUP reloads then.
+ */
+static void hold_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(how, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const int stop_signals[] = {SIGINT, SIGTERM};
@@ -383,12 +441,14 @@ int main(int argc, char **argv)
 	char err[512];
 	int r, status = EXIT_RUNTIME;
 
+	hold_signals(SIG_BLOCK);
 	if (parse_options(&d, argc, argv))
 		return EXIT_USAGE;
 	r = read_config(&d, &cfg, err, sizeof(err));
 	if (r) {
+		/* missing, unreadable, not a file: a bad configuration too */
 		fprintf(stderr, "tunecho: %s\n", err);
-		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 	}
 	if (d.check_only) {
 		printf("%s: OK, %zu interface%s\n", d.config_path, tunecho_config_iface_count(cfg),
@@ -402,7 +462,8 @@ int main(int argc, char **argv)
 	if (d.syslog)
 		openlog("tunecho", LOG_PID, LOG_DAEMON);
 
-	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg)) < 0)
+	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg), tunecho_config_iface_count(cfg)) <
+	    0)
 		goto out;
 	d.base = event_base_new();
 	if (!d.base) {
@@ -426,8 +487,9 @@ int main(int argc, char **argv)
 		sigev[i] = evsignal_new(d.base, stop_signals[i], on_stop, &d);
 	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	sigev[3] = evsignal_new(d.base, SIGUSR1, on_usr1, &d);
+	d.render_stats = event_new(d.base, -1, 0, on_render_stats, &d);
 	for (size_t i = 0; i < 4; i++) {
-		if (!sigev[i] || evsignal_add(sigev[i], NULL)) {
+		if (!sigev[i] || !d.render_stats || evsignal_add(sigev[i], NULL)) {
 			fprintf(stderr, "tunecho: cannot watch signals\n");
 			goto out;
 		}
@@ -435,14 +497,23 @@ int main(int argc, char **argv)
 	if (become_user(&d, cfg) < 0)
 		goto out;
 	if (tunecho_config_seccomp(cfg)) {
+#ifdef SANITIZED_BUILD
+		/* Said, not fatal: what such a build is for is its checks. */
+		logf_(&d, TUNECHO_LOG_WARNING,
+		      "seccomp = yes is not applied: this is a sanitizer build, and "
+		      "LeakSanitizer's check at exit makes calls (clone, ptrace, /proc) that the "
+		      "allow-list does not admit");
+#else
 		if (sandbox_install(err, sizeof(err)) < 0) {
 			logf_(&d, TUNECHO_LOG_ERR, "%s", err);
 			goto out;
 		}
 		logf_(&d, TUNECHO_LOG_INFO, "seccomp allow-list installed");
+#endif
 	}
 	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interface%s, tunecho %s", r, r == 1 ? "" : "s",
 	      tunecho_version());
+	hold_signals(SIG_UNBLOCK); /* those that came during the start: now */
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
 		goto out;
@@ -454,6 +525,8 @@ out:
 	for (size_t i = 0; i < 4; i++)
 		if (sigev[i])
 			event_free(sigev[i]);
+	if (d.render_stats)
+		event_free(d.render_stats);
 	tunecho_free(d.responder);
 	if (d.base)
 		event_base_free(d.base);

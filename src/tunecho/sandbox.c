@@ -39,9 +39,14 @@ static const int allowed[] = {
     SCMP_SYS(sched_yield),
 };
 
-/* The only ways a file may be opened: the config to read, /dev/net/tun. */
+/*
+ * The only ways a file may be opened: the config to read (never blocking,
+ * so that a FIFO put in its place is refused, not waited on), /dev/net/tun;
+ * O_RDONLY | O_CLOEXEC for the files NSS reads (/etc/passwd, /etc/group).
+ */
 static const unsigned long open_flags[] = {
     O_RDONLY | O_CLOEXEC,
+    O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
     O_RDWR | O_NONBLOCK | O_CLOEXEC,
 };
 

@@ -19,6 +19,14 @@ and 2001:db8:1:i::1/64; + 3 and 2001:db8:2:i::1/64 are the reload's extras.
               IPv6 address each) until `reloaded:`; "n/a" when the daemon
               cannot reload yet; reference: ip -batch adding those addresses
   memory      VmRSS after ready with 1 and 1000 interfaces: KiB per interface
+  check       `tunecho -t` on a config of 80k lines (80k addresses on one
+              interface): parsing and checking must be near-linear (they
+              were quadratic: 20 s); no reference
+  v6          20k IPv6 addresses on one interface: spawning `tunecho -c CONF`
+              until "ready", and until an echo to the last /64 is answered
+              (the watcher's check after its monitor overflows must not be
+              quadratic either); reference: ip -batch adding the same
+              addresses to a TUN device
   echo        tunecho-load -c on IPv4 and IPv6, 2000 requests in flight in all:
               over 1000 interfaces (window 1 each) against over 1 (window
               1000); reported, with no target: a thousand descriptors
@@ -27,7 +35,10 @@ and 2001:db8:1:i::1/64; + 3 and 2001:db8:2:i::1/64 are the reload's extras.
 
 Every part runs 3 times (once with --quick), interleaved; medians are
 reported. The one-by-one close runs once: with 1000 it takes ~18 s, which
---quick cuts to 200, extrapolated and labelled so.
+--quick cuts to 200, extrapolated and labelled so. --quick also puts 5k IPv6
+addresses on the v6 interface instead of 20k: the kernel's cost of adding
+them grows much faster than their number (0.25 s for 5k, 9 s for 20k,
+for tunecho and ip alike).
 
 The report is one table; the exit status is 0 even when a target is missed,
 1 on a real error: tunecho not starting or not answering, a device left
@@ -58,6 +69,9 @@ import bench  # the same directory: ip_batch, rss_kib, measure, sh
 
 SIZES = (1, 100, 1000)
 BIG = SIZES[-1]
+CHECK_LINES = 80000  # the `tunecho -t` part: address lines of one interface
+V6_ADDRS = 20000  # the v6 part: IPv6 addresses of one interface
+V6_ADDRS_QUICK = 5000  # the kernel's own cost grows fast: 0.25 s for 5k, 9 s for 20k
 RELOAD_CHANGED = 10
 REF_GROUP = 77  # the ip -batch devices' link group (tunecho's is 29797)
 # <linux/if_tun.h>, for the one-by-one close reference only.
@@ -88,6 +102,24 @@ def conf_text(n, changed=(), txqueuelen=None):
             lines.append(f"txqueuelen = {txqueuelen}")
         if i in changed:
             lines += [f"address = {v4(i, 3)}/32", f"address = {v6(i, 2)}/64"]
+    return "\n".join(lines) + "\n"
+
+
+def check_conf_text(n):
+    """One interface with n IPv4 host addresses: n + 3 lines."""
+    lines = ["[global]", "log-level = notice", f"[{name(0)}]"]
+    lines += [f"address = {ipaddress.IPv4Address('198.18.0.0') + 1 + i}" for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def v6_many(k):
+    """The k-th IPv6 address of the v6 part (each in a /64 of its own)."""
+    return str(ipaddress.IPv6Address(f"2001:db8:3:{k:x}::1"))
+
+
+def v6_conf_text(n):
+    lines = ["[global]", "log-level = notice", f"[{name(0)}]", "txqueuelen = 1000"]
+    lines += [f"address = {v6_many(k)}/64" for k in range(n)]
     return "\n".join(lines) + "\n"
 
 
@@ -155,6 +187,26 @@ def echo4(dst, timeout=2.0, interval=0.1):
                 t = time.monotonic()
                 typ, _, _, rid, _ = struct.unpack_from("!BBHHH", data, (data[0] & 0x0F) * 4)
                 if src == dst and typ == 0 and rid == ident:  # any of ours: a late one too
+                    return t, seq
+    return None, seq
+
+
+def echo6(dst, timeout=2.0, interval=0.1):
+    """echo4() for IPv6: the kernel fills in the ICMPv6 checksum of a raw socket."""
+    ident = os.getpid() & 0xFFFF
+    seq = 0
+    with socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6) as s:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seq += 1
+            s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + b"tunecho scale benchmark",
+                     (dst, 0))
+            resend = min(deadline, time.monotonic() + interval)
+            while (left := resend - time.monotonic()) > 0 and select.select([s], [], [], left)[0]:
+                data, addr = s.recvfrom(2048)
+                t = time.monotonic()
+                typ, _, _, rid, _ = struct.unpack_from("!BBHHH", data)
+                if addr[0] == dst and typ == 129 and rid == ident:
                     return t, seq
     return None, seq
 
@@ -344,6 +396,48 @@ def part_close(args, tmp):
     return {"open": opened, "close": closed, "left": links()}
 
 
+def part_check(args, tmp):
+    """`tunecho -t` on CHECK_LINES address lines."""
+    conf = os.path.join(tmp, "tunecho.conf")
+    write_conf(conf, check_conf_text(CHECK_LINES))
+    t = time.monotonic()
+    out = subprocess.run([args.tunecho, "-t", "-c", conf], capture_output=True, text=True,
+                         timeout=120)
+    res = {"check": time.monotonic() - t, "left": links()}
+    if out.returncode or "OK, 1 interface" not in out.stdout:
+        res["error"] = f"tunecho -t failed ({out.returncode}): {out.stdout}{out.stderr}"
+    return res
+
+
+def part_v6(args, tmp):
+    """args.n IPv6 addresses on one interface (V6_ADDRS, V6_ADDRS_QUICK with --quick):
+    ready, then answering."""
+    conf = os.path.join(tmp, "tunecho.conf")
+    write_conf(conf, v6_conf_text(args.n))
+    last = str(ipaddress.IPv6Address(v6_many(args.n - 1)) + 1)
+    with Daemon(args.tunecho, conf) as d:
+        _, ready, _ = d.wait_ready()
+        reply, sent = echo6(last, timeout=30)
+        res = {"ready": ready - d.t0, "answered": None if reply is None else reply - ready,
+               "echoes": sent}
+        if reply is None:
+            res["error"] = f"no echo reply from {last} ({sent} requests)"
+        d.stop()
+    res["left"] = links()
+    return res
+
+
+def part_v6ref(args, tmp):
+    """ip -batch: a TUN device and the v6 part's addresses on it."""
+    lines = [f"tuntap add mode tun name {name(0)}",
+             f"link set {name(0)} addrgenmode none up"]
+    lines += [f"addr add {v6_many(k)}/64 dev {name(0)} nodad" for k in range(args.n)]
+    res = {"create": timed(bench.ip_batch, lines)}
+    bench.sh(f"ip link delete {name(0)}")
+    res["left"] = links()
+    return res
+
+
 def part_echo(args, tmp):
     """tunecho-load on every target of the config (the IPv4 peer and the
     next host of the IPv6 /64 of each interface), 2 x BIG requests in flight
@@ -365,7 +459,8 @@ def part_echo(args, tmp):
 
 
 PARTS = {"life": part_life, "reload": part_reload, "ipref": part_ipref,
-         "close": part_close, "echo": part_echo}
+         "close": part_close, "echo": part_echo, "check": part_check, "v6": part_v6,
+         "v6ref": part_v6ref}
 
 
 def run_part(args, part, n, errors):
@@ -421,6 +516,9 @@ def collect(args, errors):
         r.setdefault("reload", []).append(run_part(args, "reload", BIG, errors))
         for n in (1, BIG):
             r.setdefault(("echo", n), []).append(run_part(args, "echo", n, errors))
+        r.setdefault("check", []).append(run_part(args, "check", CHECK_LINES, errors))
+        r.setdefault("v6", []).append(run_part(args, "v6", args.v6_addrs, errors))
+        r.setdefault("v6ref", []).append(run_part(args, "v6ref", args.v6_addrs, errors))
     r["close"] = run_part(args, "close", args.close_count, errors)  # ~18 s: once
     return r
 
@@ -455,6 +553,15 @@ def table(args, r):
     per = ratio(rss_big - rss1, BIG - 1) if rss1 is not None and rss_big is not None else None
     rows.append(("RSS per interface", fmt(per, ".2f", " KiB"), "", "", "< 4 KiB",
                  "n/a" if per is None else "ok" if per < 4 else "MISS"))
+    check = median(r["check"], "check")
+    rows.append((f"tunecho -t, {CHECK_LINES // 1000}k address lines", fmt(check, ".3f", " s"),
+                 "", "", "<= 0.5 s", verdict(check, 0.5)))
+    v6_ready, v6_ref = median(r["v6"], "ready"), median(r["v6ref"], "create")
+    rows.append((f"start, {args.v6_addrs // 1000}k IPv6 addresses", fmt(v6_ready, ".3f", " s"),
+                 fmt(v6_ref, ".3f", " s"), fmt(ratio(v6_ready, v6_ref), ".2f"), "", "-"))
+    v6_answer = median(r["v6"], "answered")
+    rows.append(("  first reply after ready", fmt(v6_answer, ".3f", " s"), "", "", "<= 0.5 s",
+                 verdict(v6_answer, 0.5)))
     rate1, rate_big = (median(r[("echo", n)], "rate") for n in (1, BIG))
     rows.append((f"echo over {ifaces(BIG)}", fmt(rate_big, ".0f", "/s"), fmt(rate1, ".0f", "/s"),
                  fmt(ratio(rate_big, rate1), ".3f"), "", "-"))
@@ -473,7 +580,8 @@ def report(args, r, rows):
 
     print("\nreferences, same run: ip -batch creating and configuring the same interfaces"
           " (start),\nip link delete group on them (stop), ip -batch adding the reload's"
-          f" addresses (reload),\nthe same load over 1 interface, window {BIG} (echo)")
+          f" addresses (reload),\nthe same load over 1 interface, window {BIG} (echo),"
+          f" ip -batch adding {args.v6_addrs} IPv6 addresses\nto a TUN device (IPv6 addresses)")
     life = [x for x in r[("life", BIG)] if x]
     if life:
         print(f"start, {ifaces(BIG)}: ready after {median(life, 'ready'):.3f} s, answered "
@@ -504,7 +612,8 @@ def main():
     ap.add_argument("--tunecho", required=True)
     ap.add_argument("--load", required=True)
     ap.add_argument("--quick", action="store_true",
-                    help="one round, 1 s of load, 200 closes extrapolated (a smoke test)")
+                    help="one round, 1 s of load, 200 closes extrapolated, "
+                         f"{V6_ADDRS_QUICK} IPv6 addresses instead of {V6_ADDRS} (a smoke test)")
     ap.add_argument("--close-count", type=int,
                     help=f"TUN fds to close one by one (default {BIG}, 200 with --quick)")
     ap.add_argument("--part", choices=PARTS, help=argparse.SUPPRESS)
@@ -513,6 +622,7 @@ def main():
     args.rounds = 1 if args.quick else 3
     args.duration = 1 if args.quick else 3
     args.close_count = args.close_count or (200 if args.quick else BIG)
+    args.v6_addrs = V6_ADDRS_QUICK if args.quick else V6_ADDRS
     if args.close_count < 1:
         ap.error("--close-count: at least 1")
     args.reload_timeout = 10.0
