@@ -102,8 +102,12 @@ TUNECHO_EXPORT const char *tunecho_log_level_name(enum tunecho_log_level level);
  *          "PATH: reason" when the file cannot be read), NUL-terminated and
  *          truncated to @errlen; may be NULL when @errlen is 0.
  *
- * Returns 0, -EINVAL for an invalid configuration, -ENOMEM, or the -errno
- * of opening or reading the file.
+ * Only a regular file of at most 16 MiB is read: it is opened without
+ * blocking (a FIFO or a device never holds the caller up).
+ *
+ * Returns 0, -EINVAL for an invalid configuration or a path that is not a
+ * regular file, -EISDIR for a directory, -EFBIG for a file over 16 MiB,
+ * -ENOMEM, or the -errno of opening or reading the file.
  */
 TUNECHO_EXPORT int tunecho_config_load_file(struct tunecho_config **out, const char *path,
 					    char *err, size_t errlen);

@@ -7,6 +7,5 @@ int main(void)
 {
 	struct tunecho_stats st = {0};
 
-	return tunecho_version()[0] == '\0' || st.replies != 0 ||
-	       TUNECHO_VERSION_MAJOR < 2;
+	return tunecho_version()[0] == '\0' || st.replies != 0 || TUNECHO_VERSION_MAJOR < 2;
 }

@@ -38,7 +38,8 @@ END_TEST
 
 START_TEST(totals_add_every_counter)
 {
-	struct te_stats a = {1, 2, 3, 4, 5, 6, 7, 8, {0}}, b = {10, 20, 30, 40, 50, 60, 70, 80, {0}};
+	struct te_stats a = {1, 2, 3, 4, 5, 6, 7, 8, {0}},
+			b = {10, 20, 30, 40, 50, 60, 70, 80, {0}};
 
 	a.drops[TUNECHO_DROP_FRAGMENT] = 7;
 	b.drops[TUNECHO_DROP_FRAGMENT] = 1;
