@@ -75,8 +75,13 @@ enum tunecho_log_level {
 
 /**
  * A log sink. @msg is one line without a trailing newline, valid only for
- * the duration of the call. Never called for a level above the maximum the
- * caller set. The library never logs per packet.
+ * the duration of the call, cut at 511 bytes. Never called for a level
+ * above the maximum the caller set. It is called on the thread that made
+ * the call into the library (tunecho_add_config(), tunecho_reload(), ...)
+ * or, for what happens while serving (a device lost, re-created,
+ * restored), on the thread running the event base: with one responder per
+ * thread, always that thread. The library never logs per packet; at
+ * "debug" it says what each rtnetlink batch and reload step does.
  */
 typedef void tunecho_log_fn(void *arg, enum tunecho_log_level level, const char *msg);
 
@@ -365,6 +370,12 @@ TUNECHO_EXPORT void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, vo
  * logged, and whatever this call set up is undone. @cfg is only read and
  * may be freed afterwards.
  *
+ * The keys of @cfg's [global] that belong to the responder are applied
+ * when the configuration gives them: busy-poll-us, link-group,
+ * reassembly-memory and reassembly-timeout (as the tunecho_set_*()
+ * functions would). The others are the daemon's and ignored here:
+ * log-level, syslog, user, group, seccomp, metrics.
+ *
  * Returns the number of interfaces added, -EINVAL for a NULL argument,
  * -EEXIST when an interface of that name already exists and the
  * configuration does not say `attach = yes` (or when the responder
@@ -396,8 +407,8 @@ struct tunecho_reload_result {
  * Interfaces whose settings are identical are not touched and keep
  * answering; their packets wait in the device queue while this runs. A
  * change of owner, group, persist or attach makes that device anew.
- * The global settings of @cfg are not applied (see tunecho_set_busy_poll()
- * and tunecho_set_link_group()).
+ * Of @cfg's [global], busy-poll-us and reassembly-* are applied when given
+ * (link-group is not: devices already in a group stay in it).
  *
  * All or nothing as far as the kernel lets it be: new interfaces, new
  * addresses and routes and MTU changes come first, and if one is refused
@@ -413,6 +424,51 @@ struct tunecho_reload_result {
  */
 TUNECHO_EXPORT int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
 				  struct tunecho_reload_result *res);
+
+/** What tunecho_event_fn is told about. New kinds are added at the end. */
+enum tunecho_event_kind {
+	TUNECHO_EVENT_SERVING,	 /**< an interface added (start or reload) and serving */
+	TUNECHO_EVENT_CHANGED,	 /**< a reload changed an interface in place */
+	TUNECHO_EVENT_REMOVED,	 /**< an interface removed (reload or tunecho_remove_iface()) */
+	TUNECHO_EVENT_LOST,	 /**< its device was deleted or failed: no longer serving */
+	TUNECHO_EVENT_RECREATED, /**< `recreate = yes` made a lost device again: serving */
+	TUNECHO_EVENT_RESTORED,	 /**< `restore = yes` undid a change by someone else */
+	TUNECHO_EVENT_DISTURBED, /**< someone else set it down or removed an address (no restore) */
+	TUNECHO_EVENT_RELOADED,	 /**< tunecho_reload() applied a configuration (@ifname NULL) */
+};
+
+/** One event: what happened, to which interface, in the words of the log line. */
+struct tunecho_event {
+	enum tunecho_event_kind kind;
+	const char *ifname;  /**< the interface, or NULL for the responder as a whole */
+	const char *message; /**< the log line saying it (logged too, at its level) */
+};
+
+/**
+ * An event sink, called on the event base's thread (or the caller's, inside
+ * tunecho_add_config(), tunecho_reload() and tunecho_remove_iface()); the
+ * event and its strings are valid only during the call. It must not call
+ * back into the responder but for the read-back functions.
+ */
+typedef void tunecho_event_fn(void *arg, const struct tunecho_event *ev);
+
+/**
+ * Send events to @fn with @arg (NULL: none, the default). Every event is
+ * also a log line: the log is the events' text.
+ */
+TUNECHO_EXPORT void tunecho_set_event_fn(struct tunecho *t, tunecho_event_fn *fn, void *arg);
+
+/**
+ * The last error line the responder logged, whatever the log level or log
+ * function: after a failing tunecho_add_config() or tunecho_reload(), the
+ * interface, the step and the kernel's message ("te0: adding address ...
+ * failed: File exists (kernel: ...)"). "" when there was none. Valid until
+ * the next call into the responder.
+ */
+TUNECHO_EXPORT const char *tunecho_last_error(const struct tunecho *t);
+
+/** The most handlers a chain holds, the two built-ins included. */
+#define TUNECHO_MAX_HANDLERS 16
 
 /** Where tunecho_add_handler() puts a handler in the chain. */
 enum tunecho_handler_position {
@@ -432,9 +488,19 @@ enum tunecho_builtin {
  * TUNECHO_HANDLER_LAST run in the order added, after them. The built-ins
  * pass (with a reason set) everything that is not an echo request of
  * their family, so a LAST handler sees UDP, TCP, other ICMP types...
- * @arg is passed to @fn as is and stays the caller's.
- * Returns 0, -EINVAL for a NULL @t or @fn or a bad @pos, -ENOSPC when
- * the chain is full (16 handlers in all).
+ * @arg is passed to @fn as is and stays the caller's. The same @fn with
+ * the same @arg is in the chain at most once.
+ *
+ * Each handler starts with pkt->reason at "unhandled" ("not_ip" for a
+ * packet neither IPv4 nor IPv6), or at the reason an earlier handler set
+ * when passing. A handler that drops without setting a reason of its own,
+ * or returns a value outside enum tunecho_verdict, is counted under
+ * "handler"; one that answers with more than pkt->room bytes under
+ * "bad_reply" (nothing is written).
+ *
+ * Returns 0, -EINVAL for a NULL @t or @fn or a bad @pos, -EEXIST when
+ * @fn and @arg are already in the chain, -ENOSPC when the chain is full
+ * (TUNECHO_MAX_HANDLERS in all, the two built-ins included).
  */
 TUNECHO_EXPORT int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
 				       enum tunecho_handler_position pos);
@@ -487,6 +553,33 @@ TUNECHO_EXPORT int tunecho_set_busy_poll(struct tunecho *t, unsigned usec);
  */
 TUNECHO_EXPORT int tunecho_set_reassembly(struct tunecho *t, size_t memory, unsigned timeout4_ms,
 					  unsigned timeout6_ms);
+
+/** How an interface's device came to be (tunecho_iface_kind()). */
+enum tunecho_iface_kind {
+	TUNECHO_IFACE_CREATED,	  /**< created by the responder, deleted with it */
+	TUNECHO_IFACE_PERSISTENT, /**< created (or taken back) persistent: outlives it */
+	TUNECHO_IFACE_ATTACHED,	  /**< an existing device it attached to: outlives it */
+};
+
+/**
+ * The position of interface @name among tunecho_iface_count(), for the
+ * functions below taking an index; -ENOENT when the responder holds no
+ * such interface, -EINVAL for a NULL argument. Positions are the order of
+ * adding and shift down when an interface before is removed.
+ */
+TUNECHO_EXPORT int tunecho_iface_find(const struct tunecho *t, const char *name);
+
+/** The kernel's index of interface number @index's device, or -ERANGE. */
+TUNECHO_EXPORT int tunecho_iface_ifindex(const struct tunecho *t, size_t index);
+
+/** The enum tunecho_iface_kind of interface number @index, or -ERANGE. */
+TUNECHO_EXPORT int tunecho_iface_kind(const struct tunecho *t, size_t index);
+
+/** 1 while interface number @index is being served, 0 once lost, or -ERANGE. */
+TUNECHO_EXPORT int tunecho_iface_serving(const struct tunecho *t, size_t index);
+
+/** The MTU replies of interface number @index are cut to (the kernel's), or -ERANGE. */
+TUNECHO_EXPORT int tunecho_iface_mtu(const struct tunecho *t, size_t index);
 
 /** Number of interfaces the responder holds (serving or failed). */
 TUNECHO_EXPORT size_t tunecho_iface_count(const struct tunecho *t);

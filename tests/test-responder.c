@@ -409,7 +409,7 @@ START_TEST(handlers_answer_drop_and_pass_in_order)
 				      "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n"
 				      "[te1]\naddress = 198.18.0.5 peer 198.18.0.6\n",
 				      NULL);
-	struct watcher w = {.ifname = "te0"};
+	struct watcher w = {.ifname = "te0"}, many[14] = {{0}};
 	struct tunecho_stats st0, st1;
 	char out[4096];
 
@@ -448,9 +448,13 @@ START_TEST(handlers_answer_drop_and_pass_in_order)
 	ck_assert_int_eq(tunecho_set_builtin(t, (enum tunecho_builtin)7, 0), -EINVAL);
 
 	ck_assert_int_eq(tunecho_add_handler(t, NULL, NULL, TUNECHO_HANDLER_LAST), -EINVAL);
-	for (int i = 0; i < 13; i++)
-		ck_assert_int_eq(tunecho_add_handler(t, watch, &w, TUNECHO_HANDLER_LAST), 0);
-	ck_assert_int_eq(tunecho_add_handler(t, watch, &w, TUNECHO_HANDLER_LAST), -ENOSPC);
+	/* The same function and argument twice: refused; others up to the limit. */
+	ck_assert_int_eq(tunecho_add_handler(t, watch, &w, TUNECHO_HANDLER_LAST), -EEXIST);
+	for (int i = 0; i < TUNECHO_MAX_HANDLERS - 3; i++) {
+		many[i].ifname = "none";
+		ck_assert_int_eq(tunecho_add_handler(t, watch, &many[i], TUNECHO_HANDLER_LAST), 0);
+	}
+	ck_assert_int_eq(tunecho_add_handler(t, watch, &many[13], TUNECHO_HANDLER_LAST), -ENOSPC);
 	tunecho_free(t);
 	event_base_free(base);
 }

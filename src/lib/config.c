@@ -645,7 +645,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			fail(ps, "busy-poll-us: '%s' is not a number from 0 to %d", value,
 			     TUNECHO_BUSY_POLL_MAX_US);
 		else
-			ps->cfg->busy_poll_us = (unsigned)us;
+			ps->cfg->busy_poll_us = (unsigned)us, ps->cfg->given |= TE_GIVEN_BUSY_POLL;
 	} else if (!strcmp(name, "link-group")) {
 		unsigned long group;
 
@@ -655,7 +655,8 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			fail(ps, "link-group: '%s' is not a number from 0 to %u", value,
 			     UINT32_MAX);
 		else
-			ps->cfg->link_group = (uint32_t)group;
+			ps->cfg->link_group = (uint32_t)group,
+			ps->cfg->given |= TE_GIVEN_LINK_GROUP;
 	} else if (!strcmp(name, "reassembly-memory")) {
 		if (once(ps, KEY_REASM_MEMORY, name) && !parse_size(value, &ps->cfg->reasm_memory))
 			fail(ps,
@@ -664,6 +665,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     value, TUNECHO_REASSEMBLY_MEMORY_MIN >> 10,
 			     TUNECHO_REASSEMBLY_MEMORY_MAX >> 20);
 	} else if (!strcmp(name, "reassembly-timeout")) {
+		ps->cfg->given |= TE_GIVEN_REASSEMBLY;
 		if (once(ps, KEY_REASM_TIMEOUT, name) &&
 		    !parse_timeouts(value, &ps->cfg->reasm_timeout4_ms,
 				    &ps->cfg->reasm_timeout6_ms))

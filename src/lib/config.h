@@ -59,6 +59,7 @@ struct tunecho_config {
 	bool seccomp;
 	unsigned busy_poll_us;
 	uint32_t link_group;
+	unsigned given;		    /* TE_GIVEN_*: responder-wide keys [global] sets */
 	size_t reasm_memory;	    /* reassembly-memory, 0: the default */
 	unsigned reasm_timeout4_ms; /* reassembly-timeout, 0: the default */
 	unsigned reasm_timeout6_ms;
@@ -68,6 +69,13 @@ struct tunecho_config {
 	struct te_watch watch; /* [global]'s defaults */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
+};
+
+/* The [global] keys that belong to the responder, when a config gives them. */
+enum {
+	TE_GIVEN_BUSY_POLL = 1 << 0,
+	TE_GIVEN_LINK_GROUP = 1 << 1,
+	TE_GIVEN_REASSEMBLY = 1 << 2,
 };
 
 /* Bytes of an address of @family (AF_INET or AF_INET6). */

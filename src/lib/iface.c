@@ -382,7 +382,7 @@ static int watch_device(struct te_iface *ifc)
 }
 
 /* One line that says what @ifc serves. */
-void te_iface_log_serving(const struct te_iface *ifc, const char *what)
+void te_iface_log_serving(struct te_iface *ifc, enum tunecho_event_kind kind, const char *what)
 {
 	const struct te_iface_config *ic = &ifc->cfg;
 	char line[400], text[TE_ADDRESS_STRLEN];
@@ -401,7 +401,7 @@ void te_iface_log_serving(const struct te_iface *ifc, const char *what)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; routes",
 				      text);
 	}
-	te_log(&ifc->t->log, TUNECHO_LOG_NOTICE, "%s", line);
+	te_event(ifc->t, kind, ifc->name, TUNECHO_LOG_NOTICE, "%s", line);
 }
 
 int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics, size_t n,
@@ -409,7 +409,7 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 {
 	const struct te_iface_config **own = calloc(n ? n : 1, sizeof(*own));
 	struct te_as_found *found = calloc(n ? n : 1, sizeof(*found));
-	bool muted = te_watch_mute(t, n);
+	bool muted = t->hooks.bulk_begin && t->hooks.bulk_begin(t, n);
 	size_t opened = 0;
 	int r = own && found ? 0 : -ENOMEM;
 
@@ -428,7 +428,8 @@ int te_ifaces_start(struct tunecho *t, const struct te_iface_config *const *ics,
 		r = watch_device(ifcs[i]);
 	if (r)
 		te_ifaces_stop(t, ifcs, opened, false); /* all or nothing */
-	te_watch_unmute(t, muted);
+	if (t->hooks.bulk_end)
+		t->hooks.bulk_end(t, muted);
 	free(own);
 	free(found);
 	return r;
@@ -443,6 +444,8 @@ int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
 
 	if (!t || !cfg)
 		return -EINVAL;
+	t->log.last_error[0] = '\0';
+	te_apply_globals(t, cfg, true);
 	n = cfg->n_ifaces;
 	ifcs = calloc(n ? n : 1, sizeof(*ifcs));
 	ics = calloc(n ? n : 1, sizeof(*ics));
@@ -459,7 +462,7 @@ int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		t->ifaces[t->n_ifaces++] = ifcs[i];
-		te_iface_log_serving(ifcs[i], "serving");
+		te_iface_log_serving(ifcs[i], TUNECHO_EVENT_SERVING, "serving");
 	}
 	r = (int)n;
 out:
@@ -692,7 +695,7 @@ static bool if_outlives(const struct te_iface *ifc, const struct te_address *a,
 
 void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
 {
-	bool muted = te_watch_mute(t, n);
+	bool muted = t->hooks.bulk_begin && t->hooks.bulk_begin(t, n);
 
 	for (size_t i = 0; i < n; i++) {
 		if (ifcs[i]->ev)
@@ -716,14 +719,16 @@ void te_ifaces_release(struct tunecho *t, struct te_iface **ifcs, size_t n, bool
 		ifcs[i]->fd = -1;
 		ifcs[i]->n_addrs = ifcs[i]->n_routes = 0;
 	}
-	te_watch_unmute(t, muted);
+	if (t->hooks.bulk_end)
+		t->hooks.bulk_end(t, muted);
 }
 
 void te_ifaces_stop(struct tunecho *t, struct te_iface **ifcs, size_t n, bool keep_persistent)
 {
 	te_ifaces_release(t, ifcs, n, keep_persistent);
 	for (size_t i = 0; i < n; i++) {
-		te_watch_forget(ifcs[i]);
+		if (t->hooks.forget)
+			t->hooks.forget(ifcs[i]);
 		te_iface_config_clear(&ifcs[i]->cfg);
 		te_iface_rx_clear(ifcs[i]);
 		free(ifcs[i]->addrs);
@@ -765,6 +770,6 @@ int tunecho_remove_iface(struct tunecho *t, const char *name)
 	if (!ifc)
 		return -ENOENT;
 	te_ifaces_stop(t, &ifc, 1, true);
-	te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", name);
+	te_event(t, TUNECHO_EVENT_REMOVED, name, TUNECHO_LOG_NOTICE, "%s: removed", name);
 	return 0;
 }

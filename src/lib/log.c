@@ -4,17 +4,29 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void te_log(const struct te_logger *lg, enum tunecho_log_level level, const char *fmt, ...)
+void te_vlog(struct te_logger *lg, enum tunecho_log_level level, const char *fmt, va_list ap)
 {
-	char line[512];
-	va_list ap;
+	char line[TE_LOG_LINE];
 
+	if (level == TUNECHO_LOG_ERR) {
+		vsnprintf(lg->last_error, sizeof(lg->last_error), fmt, ap);
+		if (lg->fn && level <= lg->max)
+			lg->fn(lg->arg, level, lg->last_error);
+		return;
+	}
 	if (!lg->fn || level > lg->max)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	lg->fn(lg->arg, level, line);
+}
+
+void te_log(struct te_logger *lg, enum tunecho_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	te_vlog(lg, level, fmt, ap);
+	va_end(ap);
 }
 
 const char *tunecho_log_level_name(enum tunecho_log_level level)

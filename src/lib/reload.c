@@ -521,18 +521,20 @@ static int commit(struct tunecho *t, struct plan *p)
 	free(ifcs);
 
 	for (size_t i = 0; i < p->n_drop; i++) {
-		te_log(&t->log, TUNECHO_LOG_NOTICE, "%s: removed", p->drop[i]->name);
+		te_event(t, TUNECHO_EVENT_REMOVED, p->drop[i]->name, TUNECHO_LOG_NOTICE,
+			 "%s: removed", p->drop[i]->name);
 		te_iface_unlist(t, p->drop[i]->name);
 	}
 	te_ifaces_stop(t, p->drop, p->n_drop, true);
 
 	for (size_t i = 0; i < p->n_add; i++) {
 		t->ifaces[t->n_ifaces++] = p->added[i];
-		te_iface_log_serving(p->added[i], "serving");
+		te_iface_log_serving(p->added[i], TUNECHO_EVENT_SERVING, "serving");
 	}
 	for (size_t i = 0; i < p->n_change; i++)
 		if (p->change[i].ifc->fd >= 0)
-			te_iface_log_serving(p->change[i].ifc, "changed, serving");
+			te_iface_log_serving(p->change[i].ifc, TUNECHO_EVENT_CHANGED,
+					     "changed, serving");
 
 	for (size_t i = 0; i < p->n_renew; i++) {
 		struct te_iface *old = te_iface_unlist(t, p->renew[i]->name), *ifc;
@@ -543,7 +545,7 @@ static int commit(struct tunecho *t, struct plan *p)
 		te_ifaces_stop(t, &old, 1, false);
 		if (te_ifaces_start(t, &p->renew[i], 1, &ifc) == 0) {
 			t->ifaces[t->n_ifaces++] = ifc;
-			te_iface_log_serving(ifc, "serving");
+			te_iface_log_serving(ifc, TUNECHO_EVENT_SERVING, "serving");
 		} else if (r == 0) {
 			r = -EIO; /* logged; the others went through */
 		}
@@ -559,6 +561,7 @@ int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
 
 	if (!t || !cfg)
 		return -EINVAL;
+	t->log.last_error[0] = '\0';
 	r = make_plan(t, cfg, &p);
 	/* Room for every interface at once, so that the commit cannot fail. */
 	if (r == 0)
@@ -578,11 +581,13 @@ int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
 			    .changed = p.n_change + p.n_renew,
 			    .unchanged = p.unchanged,
 			};
-		te_log(&t->log, r ? TUNECHO_LOG_ERR : TUNECHO_LOG_NOTICE,
-		       "%s: %zu added, %zu removed, %zu changed, %zu unchanged",
-		       r ? "reloaded in part" : "reloaded", p.n_add, p.n_drop,
-		       p.n_change + p.n_renew, p.unchanged);
+		te_event(t, TUNECHO_EVENT_RELOADED, NULL, r ? TUNECHO_LOG_ERR : TUNECHO_LOG_NOTICE,
+			 "%s: %zu added, %zu removed, %zu changed, %zu unchanged",
+			 r ? "reloaded in part" : "reloaded", p.n_add, p.n_drop,
+			 p.n_change + p.n_renew, p.unchanged);
 	}
+	if (r == 0 || r == -EIO)
+		te_apply_globals(t, cfg, false);
 	plan_free(&p);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include "responder.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +175,81 @@ void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, void *arg,
 {
 	if (!t)
 		return;
-	t->log = (struct te_logger){fn, arg, max};
+	t->log.fn = fn;
+	t->log.arg = arg;
+	t->log.max = max;
+}
+
+void tunecho_set_event_fn(struct tunecho *t, tunecho_event_fn *fn, void *arg)
+{
+	if (!t)
+		return;
+	t->event_fn = fn;
+	t->event_arg = arg;
+}
+
+const char *tunecho_last_error(const struct tunecho *t)
+{
+	return t ? t->log.last_error : "";
+}
+
+void te_event(struct tunecho *t, enum tunecho_event_kind kind, const char *ifname,
+	      enum tunecho_log_level level, const char *fmt, ...)
+{
+	struct tunecho_event ev = {.kind = kind, .ifname = ifname};
+	char line[TE_LOG_LINE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	te_log(&t->log, level, "%s", line);
+	ev.message = line;
+	if (t->event_fn)
+		t->event_fn(t->event_arg, &ev);
+}
+
+int tunecho_iface_find(const struct tunecho *t, const char *name)
+{
+	if (!t || !name)
+		return -EINVAL;
+	for (size_t i = 0; i < t->n_ifaces; i++)
+		if (!strcmp(t->ifaces[i]->name, name))
+			return (int)i;
+	return -ENOENT;
+}
+
+int tunecho_iface_ifindex(const struct tunecho *t, size_t index)
+{
+	if (!t || index >= t->n_ifaces)
+		return -ERANGE;
+	return t->ifaces[index]->ifindex;
+}
+
+int tunecho_iface_kind(const struct tunecho *t, size_t index)
+{
+	const struct te_iface *ifc;
+
+	if (!t || index >= t->n_ifaces)
+		return -ERANGE;
+	ifc = t->ifaces[index];
+	if (!ifc->created)
+		return TUNECHO_IFACE_ATTACHED;
+	return ifc->persist ? TUNECHO_IFACE_PERSISTENT : TUNECHO_IFACE_CREATED;
+}
+
+int tunecho_iface_serving(const struct tunecho *t, size_t index)
+{
+	if (!t || index >= t->n_ifaces)
+		return -ERANGE;
+	return t->ifaces[index]->fd >= 0;
+}
+
+int tunecho_iface_mtu(const struct tunecho *t, size_t index)
+{
+	if (!t || index >= t->n_ifaces)
+		return -ERANGE;
+	return (int)t->ifaces[index]->mtu;
 }
 
 size_t tunecho_iface_count(const struct tunecho *t)
@@ -244,6 +319,9 @@ int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
 
 	if (!t || !fn || (pos != TUNECHO_HANDLER_FIRST && pos != TUNECHO_HANDLER_LAST))
 		return -EINVAL;
+	for (size_t i = 0; i < t->n_handlers; i++)
+		if (t->handlers[i].builtin < 0 && t->handlers[i].fn == fn && t->handlers[i].arg == arg)
+			return -EEXIST;
 	if (t->n_handlers == TE_MAX_HANDLERS)
 		return -ENOSPC;
 	if (pos == TUNECHO_HANDLER_LAST)
@@ -338,4 +416,19 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 		 rs.memory, rs.pending, (unsigned long long)rs.duplicates);
 	te_json_raw(&j, gauges);
 	return te_json_end(&j);
+}
+
+void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool link_group)
+{
+	if (cfg->given & TE_GIVEN_BUSY_POLL)
+		tunecho_set_busy_poll(t, cfg->busy_poll_us);
+	if (link_group && (cfg->given & TE_GIVEN_LINK_GROUP))
+		tunecho_set_link_group(t, cfg->link_group);
+	if (cfg->given & TE_GIVEN_REASSEMBLY) {
+		size_t memory;
+		unsigned t4, t6;
+
+		tunecho_config_reassembly(cfg, &memory, &t4, &t6);
+		tunecho_set_reassembly(t, memory, t4, t6);
+	}
 }

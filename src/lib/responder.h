@@ -29,7 +29,7 @@
 /* The largest packet a TUN device can hand us: an IP datagram. */
 #define TE_RXBUF 65536
 
-#define TE_MAX_HANDLERS 16
+#define TE_MAX_HANDLERS TUNECHO_MAX_HANDLERS
 
 /*
  * The chain is one array in run order: handlers added FIRST, the two
@@ -82,6 +82,18 @@ struct te_iface {
 	struct te_stats stats;
 };
 
+/*
+ * What iface.c tells the part that watches the network (watch.c registers
+ * these in te_watch_start(), so that iface.c never calls up): a change of
+ * @n devices at once begins (its result goes to bulk_end) and ends; @ifc
+ * is about to be freed. Unset hooks: nobody is watching.
+ */
+struct te_iface_hooks {
+	bool (*bulk_begin)(struct tunecho *t, size_t n);
+	void (*bulk_end)(struct tunecho *t, bool begun);
+	void (*forget)(struct te_iface *ifc);
+};
+
 struct tunecho {
 	struct event_base *base;
 	struct te_logger log;
@@ -90,11 +102,14 @@ struct tunecho {
 	size_t n_ifaces;
 	struct te_handler handlers[TE_MAX_HANDLERS];
 	size_t n_handlers;
-	uint64_t busy_poll_ns;	    /* 0: sleep in epoll as soon as a device is empty */
-	int round_budget;	    /* reads per device in this round (te_on_readable) */
-	int round_others;	    /* events still ready after the last device's turn */
-	uint32_t link_group;	    /* devices we create go in it; 0: none */
-	struct te_watcher *watcher; /* rtnetlink notifications (watch.c) */
+	uint64_t busy_poll_ns;	     /* 0: sleep in epoll as soon as a device is empty */
+	int round_budget;	     /* reads per device in this round (te_on_readable) */
+	int round_others;	     /* events still ready after the last device's turn */
+	uint32_t link_group;	     /* devices we create go in it; 0: none */
+	struct te_watcher *watcher;  /* rtnetlink notifications (watch.c) */
+	struct te_iface_hooks hooks; /* set by the watcher */
+	tunecho_event_fn *event_fn;  /* the embedder's, or NULL */
+	void *event_arg;
 	/* The packet path (path.c). */
 	struct te_reasm *reasm;	   /* fragments of every interface */
 	struct event *reasm_timer; /* its one timer */
@@ -123,6 +138,21 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n);
  */
 int te_iface_rx_update(struct te_iface *ifc);
 void te_iface_rx_clear(struct te_iface *ifc);
+
+/*
+ * Report a fact about interface @ifname (NULL: the responder): one log
+ * line at @level, and the same text to the embedder's event function.
+ */
+void te_event(struct tunecho *t, enum tunecho_event_kind kind, const char *ifname,
+	      enum tunecho_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/*
+ * Apply the responder-wide keys @cfg's [global] gives (busy-poll-us,
+ * reassembly-*, and with @link_group link-group), at tunecho_add_config()
+ * and, but for the link group (devices already in one stay), tunecho_reload().
+ */
+void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool link_group);
 
 /* The read callback of every interface's event (responder.c). */
 void te_on_readable(evutil_socket_t fd, short what, void *arg);
@@ -158,8 +188,8 @@ void te_ifaces_readd_routes(struct tunecho *t, struct te_iface **ifcs, size_t n)
 /* Room in @ifc's lists of what we added for so many in all. 0 or -ENOMEM. */
 int te_iface_reserve(struct te_iface *ifc, size_t n_addrs, size_t n_routes);
 
-/* One notice line: "NAME: @what (created) ADDR, ...; routes ...". */
-void te_iface_log_serving(const struct te_iface *ifc, const char *what);
+/* One notice line and event @kind: "NAME: @what (created) ADDR, ...; routes ...". */
+void te_iface_log_serving(struct te_iface *ifc, enum tunecho_event_kind kind, const char *what);
 
 /* The position of interface @name in t->ifaces, or -1. */
 int te_iface_index(const struct tunecho *t, const char *name);
@@ -194,17 +224,7 @@ void te_iface_lost(struct te_iface *ifc, const char *why);
 /* Watching the network: an rtnetlink notification socket on the loop. */
 int te_watch_start(struct tunecho *t);
 void te_watch_stop(struct tunecho *t);
-/*
- * Around the start or stop of @n devices: for many, stop listening to the
- * network's news (it would be of devices we ignore, and overflow), and
- * afterwards listen again and look at the serving ones, which may have
- * changed meanwhile. te_watch_mute() returns what to pass to unmute.
- */
-bool te_watch_mute(struct tunecho *t, size_t n);
-void te_watch_unmute(struct tunecho *t, bool muted);
 /* Whether lost @ifc has its re-creation pending. */
 bool te_watch_will_recreate(const struct te_iface *ifc);
-/* Forget @ifc's pending re-creation (it is being freed). */
-void te_watch_forget(struct te_iface *ifc);
 
 #endif

@@ -252,7 +252,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	r = te_iface_reopen(ifc);
 	if (r == 0) {
 		ifc->recreated_ms = now_ms();
-		te_iface_log_serving(ifc, "recreated, serving again");
+		te_iface_log_serving(ifc, TUNECHO_EVENT_RECREATED, "recreated, serving again");
 		return;
 	}
 	if (r == -EPERM || r == -EACCES) {
@@ -284,8 +284,8 @@ void te_iface_lost(struct te_iface *ifc, const char *why)
 	/* Addresses and routes went with the device. */
 	ifc->n_addrs = ifc->n_routes = 0;
 	if (!ifc->cfg.watch.recreate) {
-		te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s; no longer serving it", ifc->name,
-		       why);
+		te_event(t, TUNECHO_EVENT_LOST, ifc->name, TUNECHO_LOG_WARNING,
+			 "%s: %s; no longer serving it", ifc->name, why);
 		return;
 	}
 	/* Lost again soon after coming back: someone insists, wait longer. */
@@ -298,12 +298,13 @@ void te_iface_lost(struct te_iface *ifc, const char *why)
 	tv = (struct timeval){.tv_sec = ifc->backoff_ms / 1000,
 			      .tv_usec = (ifc->backoff_ms % 1000) * 1000};
 	if (!ifc->retry || evtimer_add(ifc->retry, &tv)) {
-		te_log(&t->log, TUNECHO_LOG_ERR, "%s: %s; out of memory to recreate it", ifc->name,
-		       why);
+		te_event(t, TUNECHO_EVENT_LOST, ifc->name, TUNECHO_LOG_ERR,
+			 "%s: %s; out of memory to recreate it", ifc->name, why);
 		return;
 	}
-	te_log(&t->log, TUNECHO_LOG_WARNING, "%s: %s; no longer serving it; recreating it in %u ms",
-	       ifc->name, why, ifc->backoff_ms);
+	te_event(t, TUNECHO_EVENT_LOST, ifc->name, TUNECHO_LOG_WARNING,
+		 "%s: %s; no longer serving it; recreating it in %u ms", ifc->name, why,
+		 ifc->backoff_ms);
 }
 
 bool te_watch_will_recreate(const struct te_iface *ifc)
@@ -311,7 +312,8 @@ bool te_watch_will_recreate(const struct te_iface *ifc)
 	return ifc->retry && evtimer_pending(ifc->retry, NULL);
 }
 
-void te_watch_forget(struct te_iface *ifc)
+/* Forget @ifc's pending re-creation (it is being freed). */
+static void forget(struct te_iface *ifc)
 {
 	if (ifc->retry)
 		event_free(ifc->retry);
@@ -445,8 +447,9 @@ static void act(struct look *l)
 			continue;
 		}
 		if (!l->up[i] && !ifc->down_logged) {
-			te_log(&t->log, TUNECHO_LOG_WARNING, "%s: set down by someone else%s",
-			       ifc->name, restore ? "; setting it up again" : "");
+			te_event(t, restore ? TUNECHO_EVENT_RESTORED : TUNECHO_EVENT_DISTURBED,
+				 ifc->name, TUNECHO_LOG_WARNING, "%s: set down by someone else%s",
+				 ifc->name, restore ? "; setting it up again" : "");
 			ifc->down_logged = !restore;
 		}
 		if (l->up[i])
@@ -481,12 +484,14 @@ static void act(struct look *l)
 				continue;
 			}
 			if (v6 && restore && ifc->ipv6_waiting)
-				te_log(&t->log, TUNECHO_LOG_NOTICE,
-				       "%s: IPv6 is back (MTU %u): adding address %s again",
-				       ifc->name, l->mtu[i], text);
+				te_event(t, TUNECHO_EVENT_RESTORED, ifc->name, TUNECHO_LOG_NOTICE,
+					 "%s: IPv6 is back (MTU %u): adding address %s again",
+					 ifc->name, l->mtu[i], text);
 			else
-				te_log(&t->log, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
-				       ifc->name, text, restore ? "; adding it again" : "");
+				te_event(
+				    t, restore ? TUNECHO_EVENT_RESTORED : TUNECHO_EVENT_DISTURBED,
+				    ifc->name, TUNECHO_LOG_WARNING, "%s: address %s was removed%s",
+				    ifc->name, text, restore ? "; adding it again" : "");
 			if (!restore)
 				continue; /* no longer ours to remove */
 			/* IPv6 made anew on the device starts with the kernel's
@@ -693,7 +698,13 @@ static void membership(struct te_watcher *w, int how)
 	}
 }
 
-bool te_watch_mute(struct tunecho *t, size_t n)
+/*
+ * Around the start or stop of @n devices: for many, stop listening to the
+ * network's news (it would be of devices we ignore, and overflow), and
+ * afterwards listen again and look at the serving ones, which may have
+ * changed meanwhile. mute() returns what to pass to unmute().
+ */
+static bool mute(struct tunecho *t, size_t n)
 {
 	if (!t->watcher || n < TE_WATCH_BULK)
 		return false;
@@ -701,7 +712,7 @@ bool te_watch_mute(struct tunecho *t, size_t n)
 	return true;
 }
 
-void te_watch_unmute(struct tunecho *t, bool muted)
+static void unmute(struct tunecho *t, bool muted)
 {
 	if (!muted || !t->watcher)
 		return;
@@ -721,6 +732,7 @@ int te_watch_start(struct tunecho *t)
 	if (!w)
 		return -ENOMEM;
 	w->t = t;
+	t->hooks = (struct te_iface_hooks){mute, unmute, forget};
 	w->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->sock ||
 	    mnl_socket_bind(w->sock, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
