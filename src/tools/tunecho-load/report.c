@@ -56,8 +56,23 @@ static void print_json_row(const struct run *r, const struct row *w)
 
 	printf(
 	    "\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"late\":%" PRIu64
-	    ",\"duplicate\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"rate\":%.1f,\"rtt_us\":",
+	    ",\"duplicate\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"rate\":%.1f,",
 	    w->c.sent, w->c.received, w->c.lost, w->c.late, w->c.dup, w->c.corrupt, row_rate(r, w));
+	if (r->opt.histogram) {
+		/* The non-empty buckets as they are, for a CDF to be drawn from. */
+		bool first = true;
+
+		fputs("\"histogram\":[", stdout);
+		for (unsigned i = 0; i < HIST_BUCKETS; i++)
+			if (w->hist[i]) {
+				printf("%s[%.3f,%.3f,%" PRIu64 "]", first ? "" : ",",
+				       (double)hist_lower(i) / 1000,
+				       (double)hist_lower(i + 1) / 1000, w->hist[i]);
+				first = false;
+			}
+		fputs("],", stdout);
+	}
+	fputs("\"rtt_us\":", stdout);
 	if (!w->c.received) {
 		fputs("null}", stdout);
 		return;
@@ -67,11 +82,10 @@ static void print_json_row(const struct run *r, const struct row *w)
 	       us[2], us[3], us[4]);
 }
 
-/* --histogram: the total's chart; with -v, each target's before it. With
- * --json they go to stderr, so that stdout stays one JSON object. */
+/* --histogram: the total's chart; with -v, each target's before it. */
 static void print_histograms(const struct run *r)
 {
-	FILE *out = r->opt.json ? stderr : stdout;
+	FILE *out = stdout;
 
 	if (r->opt.verbose)
 		for (size_t i = 0; i < r->n_targets; i++) {
@@ -132,8 +146,6 @@ int report(const struct run *r)
 		fputs("],\"total\":{", stdout);
 		print_json_row(r, &total);
 		fputs("}\n", stdout);
-		if (r->opt.histogram)
-			print_histograms(r);
 	}
 	fflush(stdout);
 
