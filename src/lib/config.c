@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "endpoint.h"
 #include "util.h"
 
 #define GLOBAL_SECTION "global"
@@ -46,6 +47,7 @@ enum once_key {
 	KEY_LINK_GROUP = 1 << 11,
 	KEY_RECREATE = 1 << 12,
 	KEY_RESTORE = 1 << 13,
+	KEY_METRICS = 1 << 14,
 };
 
 struct source {
@@ -522,6 +524,20 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else if (!strcmp(name, "seccomp")) {
 		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
 			fail(ps, "seccomp: '%s' is not yes or no", value);
+	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (!once(ps, KEY_METRICS, name))
+			return;
+		if (strlen(value) >= sizeof(ps->cfg->metrics) ||
+		    te_endpoint_parse(value, &ss, &len))
+			fail(ps,
+			     "metrics: '%s' is not ADDRESS:PORT, [IPV6-ADDRESS]:PORT or "
+			     "unix:/PATH",
+			     value);
+		else
+			strcpy(ps->cfg->metrics, value);
 	} else if (!strcmp(name, "user")) {
 		if (!once(ps, KEY_USER, name))
 			return;
@@ -535,7 +551,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
-		     "group, seccomp, link-group, recreate, restore)",
+		     "group, seccomp, link-group, recreate, restore, metrics)",
 		     name);
 	}
 }
@@ -835,6 +851,11 @@ uint32_t tunecho_config_link_group(const struct tunecho_config *cfg)
 int tunecho_config_seccomp(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->seccomp;
+}
+
+const char *tunecho_config_metrics(const struct tunecho_config *cfg)
+{
+	return cfg && cfg->metrics[0] ? cfg->metrics : NULL;
 }
 
 int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid, uint32_t *gid)

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <syslog.h>
 
+#include "metrics.h"
+#include "notify.h"
 #include "privs.h"
 #include "sandbox.h"
 #include "tunecho.h"
@@ -36,6 +38,8 @@ struct daemon {
 	struct tunecho *responder;
 	struct tunecho_config *cfg; /* the one being served */
 	const char *no_reload;	    /* why a reload cannot work, or NULL */
+	struct metrics *metrics;    /* the HTTP endpoint, or NULL */
+	struct notify *notify;	    /* systemd's $NOTIFY_SOCKET, or NULL */
 };
 
 static void usage(FILE *out)
@@ -190,6 +194,7 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	logf_(d, TUNECHO_LOG_NOTICE, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	notify_stopping(d->notify);
 	event_base_loopbreak(d->base);
 }
 
@@ -322,6 +327,26 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	d->cfg = next;
 }
 
+/* systemd's STATUS=: one line of how it goes. */
+static void notify_served(struct daemon *d)
+{
+	size_t n = tunecho_iface_count(d->responder);
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu interface%s", n, n == 1 ? "" : "s");
+	notify_ready(d->notify, status);
+}
+
+/* SIGHUP under systemd: RELOADING=1, the reload, READY=1 whatever came of it. */
+static void on_hup_notify(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	notify_reloading(d->notify);
+	on_hup(sig, what, arg);
+	notify_served(d);
+}
+
 /*
  * With `user` in [global], give up root now that every device is open and
  * configured. CAP_NET_ADMIN stays only if some device outlives us and needs
@@ -401,7 +426,7 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < 2; i++)
 		sigev[i] = evsignal_new(d.base, stop_signals[i], on_stop, &d);
-	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup_notify, &d);
 	sigev[3] = evsignal_new(d.base, SIGUSR1, on_usr1, &d);
 	for (size_t i = 0; i < 4; i++) {
 		if (!sigev[i] || evsignal_add(sigev[i], NULL)) {
@@ -409,6 +434,15 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Bound while still root (a port below 1024), before the sandbox. */
+	if (tunecho_config_metrics(cfg) &&
+	    metrics_start(&d.metrics, d.base, d.responder, tunecho_config_metrics(cfg), err,
+			  sizeof(err)) < 0) {
+		logf_(&d, TUNECHO_LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (notify_new(&d.notify, d.base) < 0)
+		goto out;
 	if (become_user(&d, cfg) < 0)
 		goto out;
 	if (tunecho_config_seccomp(cfg)) {
@@ -420,6 +454,7 @@ int main(int argc, char **argv)
 	}
 	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interface%s, tunecho %s", r, r == 1 ? "" : "s",
 	      tunecho_version());
+	notify_served(&d);
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
 		goto out;
@@ -428,6 +463,8 @@ int main(int argc, char **argv)
 	status = EXIT_OK;
 
 out:
+	metrics_free(d.metrics);
+	notify_free(d.notify);
 	for (size_t i = 0; i < 4; i++)
 		if (sigev[i])
 			event_free(sigev[i]);

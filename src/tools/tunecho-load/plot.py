@@ -35,7 +35,8 @@ def rtt_over_time(path, out):
             t.append(now)
             p50.append(float(row["p50_us"]) if row["p50_us"] else float("nan"))
             p99.append(float(row["p99_us"]) if row["p99_us"] else float("nan"))
-            rate.append(int(row["received"]) / span)
+            # a last, partial second too short to make a rate of
+            rate.append(int(row["received"]) / span if span >= 0.5 else float("nan"))
             lost.append(int(row["lost"]))
     if not t:
         sys.exit(f"plot.py: {path}: no rows")
