@@ -443,6 +443,7 @@ int main(int argc, char **argv)
 	}
 	if (notify_new(&d.notify, d.base) < 0)
 		goto out;
+	sandbox_allow((d.metrics ? SANDBOX_METRICS : 0) | (d.notify ? SANDBOX_NOTIFY : 0));
 	if (become_user(&d, cfg) < 0)
 		goto out;
 	if (tunecho_config_seccomp(cfg)) {
