@@ -271,6 +271,9 @@ static void note_restart_only(struct daemon *d, const struct tunecho_config *nex
 		what = "user and group";
 	else if (tunecho_config_seccomp(cur) != tunecho_config_seccomp(next))
 		what = "seccomp";
+	else if (strcmp(tunecho_config_metrics(cur) ? tunecho_config_metrics(cur) : "",
+			tunecho_config_metrics(next) ? tunecho_config_metrics(next) : ""))
+		what = "metrics";
 	else if (tunecho_config_syslog(cur) != tunecho_config_syslog(next) && !d->syslog)
 		what = "syslog";
 	if (what)
