@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 
 #define PORT  9125
 #define BIG   (1 << 20)
@@ -114,18 +115,35 @@ static void save_body(const char *resp, const char *path)
 	fclose(f);
 }
 
-/* The counters as SIGUSR1 logs them (the last such line), to a file. */
+/* Lines of the log holding @key. */
+static int count_in_log(const struct td *d, const char *key)
+{
+	int n = 0;
+
+	for (const char *p = strstr(d->log, key); p; p = strstr(p + 1, key))
+		n++;
+	return n;
+}
+
+/* The counters as SIGUSR1 logs them (a new line, whole), to a file. */
 static void save_usr1(struct td *d, const char *path)
 {
 	const char *key = "tunecho: {\"interfaces\":", *p, *last = NULL, *end;
+	int before = count_in_log(d, key);
+	double t0 = td_now();
 	FILE *f;
 
 	ck_assert_int_eq(kill(d->pid, SIGUSR1), 0);
-	ck_assert_msg(td_wait_log(d, key, 20), "no SIGUSR1 line:\n%s", d->log);
-	for (p = strstr(d->log, key); p; p = strstr(p + 1, key))
-		last = p;
-	while (!strchr(last, '\n'))
+	for (;;) {
+		last = NULL;
+		if (count_in_log(d, key) > before)
+			for (p = strstr(d->log, key); p; p = strstr(p + 1, key))
+				last = p;
+		if (last && strchr(last, '\n'))
+			break;
+		ck_assert_msg(td_now() - t0 < 20, "no SIGUSR1 line:\n%s", d->log);
 		td_read_log(d, 100);
+	}
 	end = strchr(last, '\n');
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -134,8 +152,9 @@ static void save_usr1(struct td *d, const char *path)
 }
 
 /* Ping te0's peer @n times, scrape, and have promtool and
- * tests/check-metrics.py judge the scrape against the JSON and the log. */
-static void scrape_and_check(struct td *d, int n)
+ * tests/check-metrics.py judge the scrape against the JSON and the log:
+ * te0 has answered @total in all. */
+static void scrape_and_check(struct td *d, int n, int total)
 {
 	char *resp = malloc(BIG);
 	char dir[] = "/tmp/tunecho-metrics-XXXXXX";
@@ -159,7 +178,7 @@ static void scrape_and_check(struct td *d, int n)
 	ck_assert_int_eq(te_sh("promtool check metrics < %s/metrics.txt", dir), 0);
 	ck_assert_int_eq(te_sh("%s %s %s/metrics.txt %s/stats.json %s/usr1.json te0=%d te1=0",
 			       getenv("TUNECHO_PYTHON"), getenv("TUNECHO_CHECK_METRICS"), dir, dir,
-			       dir, n),
+			       dir, total),
 			 0);
 	te_sh("rm -rf %s", dir);
 	free(resp);
@@ -175,7 +194,11 @@ START_TEST(a_scrape_is_valid_and_matches_the_json_and_the_log)
 	struct td *d = malloc(sizeof(*d));
 
 	start(d, "");
-	scrape_and_check(d, 7);
+	scrape_and_check(d, 7, 7);
+	/* a reload keeps the counters */
+	ck_assert_int_eq(kill(d->pid, SIGHUP), 0);
+	ck_assert_msg(td_wait_log(d, "SIGHUP received", 20), "%s", d->log);
+	scrape_and_check(d, 3, 10);
 	td_stop(d);
 	free(d);
 }
@@ -190,7 +213,7 @@ START_TEST(it_serves_as_nobody_under_seccomp)
 	snprintf(extra, sizeof(extra), "user = nobody\n%s", seccomp);
 	start(d, extra);
 	ck_assert_msg(strstr(d->log, "running as uid"), "%s", d->log);
-	scrape_and_check(d, 5);
+	scrape_and_check(d, 5, 5);
 	td_stop(d);
 	free(d);
 }
@@ -218,6 +241,38 @@ static void assert_status(const char *resp, const char *status)
 		      resp);
 	ck_assert_msg(strstr(resp, "\r\nConnection: close\r\n"), "%.300s", resp);
 }
+
+START_TEST(a_unix_socket_serves_too)
+{
+	struct td *d = malloc(sizeof(*d));
+	char dir[] = "/tmp/tunecho-metrics-XXXXXX", text[512], resp[8192];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const char *req = "GET /stats.json HTTP/1.0\r\n\r\n";
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/metrics", dir);
+	/* a socket left by an earlier run is replaced */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[global]\nmetrics = unix:%s\n[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n",
+		 sun.sun_path);
+	td_start(d, text, NULL);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ck_assert_int_gt(read_all(fd, resp, sizeof(resp)), 0);
+	close(fd);
+	assert_status(resp, "HTTP/1.1 200 OK\r\n");
+	ck_assert_msg(strstr(resp, "\r\n\r\n{\"interfaces\":[{\"name\":\"te0\",\"serving\":true,"),
+		      "%s", resp);
+	td_stop(d);
+	te_sh("rm -rf %s", dir);
+	free(d);
+}
+END_TEST
 
 START_TEST(hostile_clients_get_their_answer_and_ping_f_is_not_disturbed)
 {
@@ -317,6 +372,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, a_scrape_is_valid_and_matches_the_json_and_the_log);
 	tcase_add_test(tc, it_serves_as_nobody_under_seccomp);
+	tcase_add_test(tc, a_unix_socket_serves_too);
 	tcase_add_test(tc, hostile_clients_get_their_answer_and_ping_f_is_not_disturbed);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
