@@ -185,6 +185,14 @@ TUNECHO_EXPORT unsigned tunecho_config_busy_poll_us(const struct tunecho_config 
 TUNECHO_EXPORT int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid,
 				       uint32_t *gid);
 
+/**
+ * The `metrics` of [global] as written ("127.0.0.1:9125", "[::1]:9125",
+ * "unix:/run/tunecho/metrics"; checked when the config was loaded), or
+ * NULL when unset: where the daemon serves its HTTP endpoint. The string
+ * belongs to @cfg.
+ */
+TUNECHO_EXPORT const char *tunecho_config_metrics(const struct tunecho_config *cfg);
+
 /** 1 when [global] asks for `seccomp = yes` (the daemon's allow-list), else 0. */
 TUNECHO_EXPORT int tunecho_config_seccomp(const struct tunecho_config *cfg);
 
@@ -630,6 +638,23 @@ TUNECHO_EXPORT int tunecho_drops(const struct tunecho *t, size_t index, uint64_t
  * once with size 0 to learn it. Returns -EINVAL for a NULL @t.
  */
 TUNECHO_EXPORT int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size);
+
+/**
+ * Render the same counters in the Prometheus text format 0.0.4 (what an
+ * HTTP server sends for GET /metrics, with Content-Type
+ * "text/plain; version=0.0.4") into @buf, NUL-terminated and truncated to
+ * @size like snprintf(); @buf may be NULL when @size is 0. Metrics
+ * (README, "Operating it"): tunecho_build_info, and per interface
+ * (label "interface") tunecho_interface_serving and the counters
+ * tunecho_received_packets_total, tunecho_received_bytes_total,
+ * tunecho_replies_total, tunecho_sent_bytes_total,
+ * tunecho_write_errors_total and tunecho_dropped_packets_total (labels
+ * "interface" and "reason", every reason of tunecho_drop_reason_name()),
+ * all present from the start at 0. No process_* metrics: those are the
+ * process's to add. Returns the length of the whole text (excluding the
+ * NUL), or -EINVAL for a NULL @t.
+ */
+TUNECHO_EXPORT int tunecho_stats_prometheus(const struct tunecho *t, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -722,7 +722,7 @@ END_TEST
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
-	"restore, reassembly-memory, reassembly-timeout)"
+	"restore, reassembly-memory, reassembly-timeout, metrics)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -989,6 +990,132 @@ START_TEST(sigint_stops_early_and_reports)
 }
 END_TEST
 
+/* The CSV of --series: every row's counts add up to the run's, and the
+ * per-second figures are those of a run at 200 requests per second. */
+static void check_series(const char *path, long sent)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	long s = 0, rcv = 0, lost = 0, rows = 0;
+	double last_t = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "time_s,sent,received,lost,p50_us,p99_us\n");
+	while (fgets(line, sizeof(line), f)) {
+		double t, p50 = 0, p99 = 0;
+		long a, b, c;
+
+		ck_assert_msg(sscanf(line, "%lf,%ld,%ld,%ld,%lf,%lf", &t, &a, &b, &c, &p50, &p99) >=
+				  4,
+			      "%s", line);
+		ck_assert_msg(t > last_t, "%s", line);
+		if (b)
+			ck_assert_msg(p50 > 0 && p50 <= p99, "%s", line);
+		last_t = t;
+		s += a;
+		rcv += b;
+		lost += c;
+		rows++;
+	}
+	fclose(f);
+	ck_assert_int_eq(s, sent);
+	ck_assert_int_eq(rcv, sent);
+	ck_assert_int_eq(lost, 0);
+	/* 2.5 s of sending: two whole seconds and the rest */
+	ck_assert_int_ge(rows, 3);
+}
+
+/* A PNG file: the signature, then an IHDR of a sensible size. */
+static void check_png(const char *path)
+{
+	unsigned char b[24];
+	FILE *f = fopen(path, "rb");
+	unsigned w, h;
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fread(b, 1, sizeof(b), f), sizeof(b));
+	fclose(f);
+	ck_assert_int_eq(memcmp(b, "\x89PNG\r\n\x1a\n", 8), 0);
+	ck_assert_int_eq(memcmp(b + 12, "IHDR", 4), 0);
+	w = (unsigned)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+	h = (unsigned)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+	ck_assert_msg(w >= 400 && h >= 300, "%s: %ux%u", path, w, h);
+}
+
+START_TEST(histogram_series_and_plots_of_a_known_run)
+{
+	struct result *res = malloc(sizeof(*res));
+	struct daemon *d = malloc(sizeof(*d));
+	char dir[] = "/tmp/tunecho-plot-XXXXXX", csv[64], json[64], cmd[512], prefix[64];
+	const char *args[] = {"-r", "200",	"-d", "2.5",	    "--histogram",
+			      "-v", "--series", csv,  "198.18.0.2", "2001:db8:0:1::2",
+			      NULL};
+	const char *jargs[] = {"-n", "50", "--json", "--histogram", "198.18.0.2", "2001:db8:0:1::2",
+			       NULL};
+	const char *p;
+	unsigned long long n, sum = 0;
+	double lo, hi, pct, cum = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(csv, sizeof(csv), "%s/run.csv", dir);
+	snprintf(json, sizeof(json), "%s/run.json", dir);
+	snprintf(prefix, sizeof(prefix), "%s/chart", dir);
+	start_daemon(d, write_conf(lab_conf));
+	run_load(res, args);
+	ck_assert_msg(res->status == 0, "exit %d\n%s%s", res->status, res->out, res->err);
+	/* open loop: 500 requests per target, so 1000 in the total's chart */
+	p = strstr(res->out, "\nRTT histogram, 198.18.0.2:\n");
+	ck_assert_msg(p != NULL, "%s", res->out);
+	ck_assert_ptr_nonnull(strstr(p, "\nRTT histogram, 2001:db8:0:1::2:\n"));
+	p = strstr(p, "\nRTT histogram, total:\n");
+	ck_assert_msg(p != NULL, "%s", res->out);
+	p = strchr(p + 2, '\n') + 1;
+	ck_assert_int_eq(strncmp(p, "                 RTT us        count       %   cum %", 52), 0);
+	for (p = strchr(p, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
+		ck_assert_int_eq(sscanf(p, "%lf - %lf %llu %lf %lf", &lo, &hi, &n, &pct, &cum), 5);
+		ck_assert(lo < hi);
+		sum += n;
+	}
+	ck_assert_uint_eq(sum, 1000);
+	ck_assert(fabs(cum - 100) < 0.01);
+	check_series(csv, 1000);
+
+	run_load(res, jargs);
+	stop_daemon(d);
+	ck_assert_msg(res->status == 0, "exit %d\n%s%s", res->status, res->out, res->err);
+	/* the buckets of the JSON add up to the replies, before "rtt_us" */
+	p = strstr(json_row(res->out, NULL), "\"histogram\":[");
+	ck_assert_msg(p != NULL, "%s", res->out);
+	ck_assert_ptr_nonnull(strstr(p, "]],\"rtt_us\":{"));
+	sum = 0;
+	for (p = strchr(p, '[') + 1; *p == '['; p = strchr(p, ']') + 2) {
+		ck_assert_int_eq(sscanf(p, "[%lf,%lf,%llu]", &lo, &hi, &n), 3);
+		sum += n;
+		if (p[strcspn(p, "]") + 1] != ',')
+			break;
+	}
+	ck_assert_uint_eq(sum, 100);
+	f = fopen(json, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(res->out, f);
+	fclose(f);
+
+	snprintf(cmd, sizeof(cmd), "%s %s --series %s --json %s --out %s",
+		 env_path("TUNECHO_PYTHON"), env_path("TUNECHO_PLOT"), csv, json, prefix);
+	ck_assert_int_eq(te_sh("%s", cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s-rtt.png", prefix);
+	check_png(cmd);
+	snprintf(cmd, sizeof(cmd), "%s-cdf.png", prefix);
+	check_png(cmd);
+	te_sh("rm -rf %s", dir);
+	unlink_conf();
+	free(res);
+	free(d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("load");
@@ -1015,6 +1142,7 @@ int main(void)
 	tcase_add_test(tc, without_cap_net_raw_one_line_says_what_to_do);
 	tcase_add_test(tc, progress_only_on_a_terminal);
 	tcase_add_test(tc, sigint_stops_early_and_reports);
+	tcase_add_test(tc, histogram_series_and_plots_of_a_known_run);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
 }

@@ -24,6 +24,7 @@
 
 #include "dupset.h"
 #include "textfile.h"
+#include "endpoint.h"
 #include "util.h"
 
 #define GLOBAL_SECTION "global"
@@ -50,6 +51,7 @@ enum once_key {
 	KEY_RESTORE = 1 << 13,
 	KEY_REASM_MEMORY = 1 << 14,
 	KEY_REASM_TIMEOUT = 1 << 15,
+	KEY_METRICS = 1 << 16,
 };
 
 /* The text being parsed: a file is read whole first (at most TE_CONFIG_MAX_BYTES). */
@@ -676,6 +678,20 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 	} else if (!strcmp(name, "seccomp")) {
 		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
 			fail(ps, "seccomp: '%s' is not yes or no", value);
+	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (!once(ps, KEY_METRICS, name))
+			return;
+		if (strlen(value) >= sizeof(ps->cfg->metrics) ||
+		    te_endpoint_parse(value, &ss, &len))
+			fail(ps,
+			     "metrics: '%s' is not ADDRESS:PORT, [IPV6-ADDRESS]:PORT or "
+			     "unix:/PATH",
+			     value);
+		else
+			strcpy(ps->cfg->metrics, value);
 	} else if (!strcmp(name, "user")) {
 		if (!once(ps, KEY_USER, name))
 			return;
@@ -691,7 +707,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
 		     "group, seccomp, link-group, recreate, restore, reassembly-memory, "
-		     "reassembly-timeout)",
+		     "reassembly-timeout, metrics)",
 		     name);
 	}
 }
@@ -1012,6 +1028,11 @@ uint32_t tunecho_config_link_group(const struct tunecho_config *cfg)
 int tunecho_config_seccomp(const struct tunecho_config *cfg)
 {
 	return cfg && cfg->seccomp;
+}
+
+const char *tunecho_config_metrics(const struct tunecho_config *cfg)
+{
+	return cfg && cfg->metrics[0] ? cfg->metrics : NULL;
 }
 
 int tunecho_config_user(const struct tunecho_config *cfg, uint32_t *uid, uint32_t *gid)

@@ -67,6 +67,7 @@ struct tunecho_config {
 	int64_t user_gid;      /* its primary group, -1: unknown */
 	int64_t group;	       /* [global] group, else the user's primary group */
 	struct te_watch watch; /* [global]'s defaults */
+	char metrics[128];     /* [global] metrics, as written; "" when unset */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
 };

@@ -15,6 +15,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "metrics.h"
+#include "notify.h"
 #include "privs.h"
 #include "sandbox.h"
 #include "tunecho.h"
@@ -47,6 +49,8 @@ struct daemon {
 	struct tunecho_config *cfg; /* the one being served */
 	const char *no_reload;	    /* why a reload cannot work, or NULL */
 	struct event *render_stats; /* SIGUSR1's JSON, once per loop turn */
+	struct metrics *metrics;    /* the HTTP endpoint, or NULL */
+	struct notify *notify;	    /* systemd's $NOTIFY_SOCKET, or NULL */
 };
 
 static void usage(FILE *out)
@@ -203,6 +207,7 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	logf_(d, TUNECHO_LOG_NOTICE, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	notify_stopping(d->notify);
 	event_base_loopbreak(d->base);
 }
 
@@ -312,6 +317,9 @@ static void note_restart_only(struct daemon *d, const struct tunecho_config *nex
 		what = "user and group";
 	else if (tunecho_config_seccomp(cur) != tunecho_config_seccomp(next))
 		what = "seccomp";
+	else if (strcmp(tunecho_config_metrics(cur) ? tunecho_config_metrics(cur) : "",
+			tunecho_config_metrics(next) ? tunecho_config_metrics(next) : ""))
+		what = "metrics";
 	else if (tunecho_config_syslog(cur) != tunecho_config_syslog(next) && !d->syslog)
 		what = "syslog";
 	if (what)
@@ -373,6 +381,26 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	apply_reassembly(d->responder, next);
 	tunecho_config_free(d->cfg);
 	d->cfg = next;
+}
+
+/* systemd's STATUS=: one line of how it goes. */
+static void notify_served(struct daemon *d)
+{
+	size_t n = tunecho_iface_count(d->responder);
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu interface%s", n, n == 1 ? "" : "s");
+	notify_ready(d->notify, status);
+}
+
+/* SIGHUP under systemd: RELOADING=1, the reload, READY=1 whatever came of it. */
+static void on_hup_notify(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	notify_reloading(d->notify);
+	on_hup(sig, what, arg);
+	notify_served(d);
 }
 
 /*
@@ -485,7 +513,7 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < 2; i++)
 		sigev[i] = evsignal_new(d.base, stop_signals[i], on_stop, &d);
-	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	sigev[2] = evsignal_new(d.base, SIGHUP, on_hup_notify, &d);
 	sigev[3] = evsignal_new(d.base, SIGUSR1, on_usr1, &d);
 	d.render_stats = event_new(d.base, -1, 0, on_render_stats, &d);
 	for (size_t i = 0; i < 4; i++) {
@@ -494,6 +522,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Bound while still root (a port below 1024), before the sandbox. */
+	if (tunecho_config_metrics(cfg) &&
+	    metrics_start(&d.metrics, d.base, d.responder, tunecho_config_metrics(cfg), err,
+			  sizeof(err)) < 0) {
+		logf_(&d, TUNECHO_LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (notify_new(&d.notify, d.base) < 0)
+		goto out;
+	sandbox_allow((d.metrics ? SANDBOX_METRICS : 0) | (d.notify ? SANDBOX_NOTIFY : 0));
 	if (become_user(&d, cfg) < 0)
 		goto out;
 	if (tunecho_config_seccomp(cfg)) {
@@ -513,6 +551,7 @@ int main(int argc, char **argv)
 	}
 	logf_(&d, TUNECHO_LOG_NOTICE, "ready: %d interface%s, tunecho %s", r, r == 1 ? "" : "s",
 	      tunecho_version());
+	notify_served(&d);
 	hold_signals(SIG_UNBLOCK); /* those that came during the start: now */
 	if (event_base_dispatch(d.base) < 0) {
 		logf_(&d, TUNECHO_LOG_ERR, "the event loop failed");
@@ -522,6 +561,8 @@ int main(int argc, char **argv)
 	status = EXIT_OK;
 
 out:
+	metrics_free(d.metrics);
+	notify_free(d.notify);
 	for (size_t i = 0; i < 4; i++)
 		if (sigev[i])
 			event_free(sigev[i]);

@@ -39,6 +39,13 @@ static const int allowed[] = {
     SCMP_SYS(sched_yield),
 };
 
+static unsigned extras; /* sandbox_allow() */
+
+void sandbox_allow(unsigned what)
+{
+	extras |= what;
+}
+
 /*
  * The only ways a file may be opened: the config to read (never blocking,
  * so that a FIFO put in its place is refused, not waited on), /dev/net/tun;
@@ -87,6 +94,49 @@ static int allow_the_rest(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* The HTTP endpoint: only what serving a request needs (SANDBOX_METRICS). */
+static int allow_metrics(scmp_filter_ctx ctx)
+{
+	const struct scmp_arg_cmp accept_flags = {
+	    .arg = 3, .op = SCMP_CMP_EQ, .datum_a = SOCK_NONBLOCK | SOCK_CLOEXEC};
+	int r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1, &accept_flags);
+
+	if (r == 0)
+		r = allow_if(ctx, SCMP_SYS(ioctl), 1, FIONREAD);
+	if (r == 0) /* opendir("/proc/self/fd") */
+		r = allow_if(ctx, SCMP_SYS(openat), 2,
+			     O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_DIRECTORY);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getdents64), 0);
+	if (r == 0)
+		r = allow_if(ctx, SCMP_SYS(fcntl), 1, F_GETFD);
+	return r;
+}
+
+/* sd_notify(3): a datagram on AF_UNIX (allowed already) with credentials. */
+static int allow_notify(scmp_filter_ctx ctx)
+{
+	static const int ids[] = {SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+				  SCMP_SYS(getegid)};
+	static const int bufs[] = {SO_SNDBUF, SO_SNDBUFFORCE};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(ids) / sizeof(ids[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, ids[i], 0);
+	for (size_t i = 0; r == 0 && i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+		const struct scmp_arg_cmp cmp[] = {
+		    {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOL_SOCKET},
+		    {.arg = 2, .op = SCMP_CMP_EQ, .datum_a = (unsigned)bufs[i]},
+		};
+
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, cmp);
+		if (r == 0 && bufs[i] == SO_SNDBUF)
+			r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+						   cmp);
+	}
+	return r;
+}
+
 int sandbox_install(char *err, size_t errlen)
 {
 	const struct scmp_arg_cmp unix_only = {
@@ -112,6 +162,10 @@ int sandbox_install(char *err, size_t errlen)
 		r = allow_if(ctx, SCMP_SYS(ioctl), 1, ioctls[i]);
 	if (r == 0)
 		r = allow_the_rest(ctx);
+	if (r == 0 && (extras & SANDBOX_METRICS))
+		r = allow_metrics(ctx);
+	if (r == 0 && (extras & SANDBOX_NOTIFY))
+		r = allow_notify(ctx);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r < 0)

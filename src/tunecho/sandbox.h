@@ -13,4 +13,18 @@
  */
 int sandbox_install(char *err, size_t errlen);
 
+/* What else the daemon does, and its allow-list then permits too. */
+enum sandbox_extra {
+	/* The HTTP endpoint (metrics.c): accept4() on its listener, FIONREAD
+	 * on the accepted sockets, and for the process_* metrics the listing
+	 * of /proc/self/fd and fcntl(F_GETFD). */
+	SANDBOX_METRICS = 1 << 0,
+	/* sd_notify(3): it sizes its socket's send buffer and sends its
+	 * credentials (SO_SNDBUF, the get*id() calls). */
+	SANDBOX_NOTIFY = 1 << 1,
+};
+
+/* Add @extras (enum sandbox_extra) to the next sandbox_install(). */
+void sandbox_allow(unsigned extras);
+
 #endif
