@@ -124,7 +124,11 @@ TUNECHO_EXPORT int tunecho_config_load_file(struct tunecho_config **out, const c
 TUNECHO_EXPORT int tunecho_config_load_string(struct tunecho_config **out, const char *text,
 					      char *err, size_t errlen);
 
-/** One interface described by a program instead of a config file. */
+/**
+ * One interface described by a program instead of a config file. New
+ * members are added at the end; tunecho_config_add_iface() takes the size
+ * the caller knows, and what lies beyond it keeps its default.
+ */
 struct tunecho_iface_settings {
 	const char *name; /**< 1 to 15 of [A-Za-z0-9_.-] */
 	/** NULL-terminated list of "ADDR[/LEN] [peer ADDR[/LEN]]", or NULL */
@@ -150,14 +154,16 @@ TUNECHO_EXPORT int tunecho_config_new(struct tunecho_config **out);
 
 /**
  * Append interface @s to @cfg, checked exactly as the config file's
- * section would be (same rules, same messages). The strings are copied;
- * @s stays the caller's. On failure @cfg is unchanged and @err receives
- * "what is wrong" (no line number).
- * Returns 0, -EINVAL for a bad or duplicate setting, or -ENOMEM.
+ * section would be (same rules, same messages). @size is sizeof(*s): a
+ * program built against an older header passes the smaller struct it
+ * knows. The strings are copied; @s stays the caller's. On failure @cfg is
+ * unchanged and @err receives "what is wrong" (no line number).
+ * Returns 0, -EINVAL for a bad or duplicate setting (or a NULL @cfg or
+ * @s, or a @size without the name), or -ENOMEM.
  */
 TUNECHO_EXPORT int tunecho_config_add_iface(struct tunecho_config *cfg,
-					    const struct tunecho_iface_settings *s, char *err,
-					    size_t errlen);
+					    const struct tunecho_iface_settings *s, size_t size,
+					    char *err, size_t errlen);
 
 /**
  * The most interfaces one configuration may hold. Every interface costs an

@@ -1212,7 +1212,7 @@ START_TEST(test_settings_match_the_file_form)
 	ck_assert_int_eq(tunecho_config_new(&built), 0);
 	ck_assert_uint_eq(tunecho_config_iface_count(built), 0);
 	ck_assert_int_eq(tunecho_config_log_level(built), TUNECHO_LOG_INFO);
-	ck_assert_int_eq(tunecho_config_add_iface(built, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s, sizeof(s), err, sizeof(err)), 0);
 	ck_assert_uint_eq(tunecho_config_iface_count(built), 1);
 	a = &built->ifaces[0];
 	b = &parsed->ifaces[0];
@@ -1243,52 +1243,55 @@ START_TEST(test_settings_errors_leave_the_config_unchanged)
 	char err[200];
 
 	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), 0);
 	/* The same name twice. */
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "interface te0 is given twice");
 	s.name = "te1";
 	s.addresses = bad_addr;
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "address: '198.18.0.300' is not an IPv4 or IPv6 address with "
 			      "optional /LEN");
 	s.addresses = NULL;
 	s.routes = bad_route;
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "route: '198.18.128.1/24' has host bits set; did you mean "
 			      "198.18.128.0/24?");
 	s.routes = NULL;
 	s.mtu = 40;
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "mtu: '40' is not a number from 68 to 65535");
 	s.mtu = 0;
 	s.owner = "no-such-user-here";
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "owner: no user 'no-such-user-here' (give a user name or a numeric "
 			      "uid)");
 	s.owner = NULL;
 	s.name = "global";
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "'global' is not an interface name");
 	s.name = "a-name-too-long-";
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	/* None of the failures left a half-added interface behind. */
 	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 1);
 	s.name = "te1";
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, NULL, 0), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), NULL, 0), 0);
 	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 2);
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, NULL, 0), -EINVAL);
-	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, NULL, 0), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, 0, NULL, 0), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, sizeof(s), NULL, 0), -EINVAL);
 	/* Those, too, say what is wrong (issue 17). */
-	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(NULL, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "no configuration given (cfg is NULL)");
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "no settings given (s is NULL)");
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, NULL, 0, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no settings given (s is NULL, or size too small)");
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s.name) - 1, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "no settings given (s is NULL, or size too small)");
 	s.name = NULL;
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "the settings name no interface (name is NULL)");
 	s.name = "all";
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, RESERVED("all"));
 	ck_assert_uint_eq(tunecho_config_iface_count(cfg), 2);
 	ck_assert_int_eq(tunecho_config_new(NULL), -EINVAL);

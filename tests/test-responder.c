@@ -22,91 +22,7 @@
 #include "packet.h"
 #include "tunecho.h"
 
-struct log_capture {
-	char text[8192];
-	size_t len;
-};
-
-static void capture(void *arg, enum tunecho_log_level level, const char *msg)
-{
-	struct log_capture *c = arg;
-	int n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s: %s\n",
-			 tunecho_log_level_name(level), msg);
-
-	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
-		c->len += (size_t)n;
-}
-
-static struct tunecho_config *config(const char *text)
-{
-	struct tunecho_config *cfg = NULL;
-	char err[256];
-
-	ck_assert_msg(tunecho_config_load_string(&cfg, text, err, sizeof(err)) == 0, "%s", err);
-	return cfg;
-}
-
-static struct tunecho *responder(struct event_base *base, const char *text, struct log_capture *log)
-{
-	struct tunecho_config *cfg = config(text);
-	struct tunecho *t = NULL;
-
-	ck_assert_int_eq(tunecho_new(&t, base), 0);
-	if (log)
-		tunecho_set_log_fn(t, capture, log, TUNECHO_LOG_DEBUG);
-	ck_assert_int_eq(tunecho_add_config(t, cfg), (int)tunecho_config_iface_count(cfg));
-	tunecho_config_free(cfg);
-	return t;
-}
-
-/* Start `sh -c CMD` and run @bases until it exits; its exit status. */
-static int run_while(struct event_base **bases, size_t n, const char *cmd)
-{
-	pid_t pid = fork();
-	int st;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	for (;;) {
-		for (size_t i = 0; i < n; i++)
-			event_base_loop(bases[i], EVLOOP_NONBLOCK);
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		usleep(200);
-	}
-}
-
-/* run_while(), with the command's output (stdout and stderr) in @out. */
-static int run_while_out(struct event_base *base, const char *cmd, char *out, size_t size)
-{
-	char path[64], full[1024];
-	FILE *f;
-	size_t n;
-	int st;
-
-	snprintf(path, sizeof(path), "/tmp/tunecho-test-out.%d", (int)getpid());
-	snprintf(full, sizeof(full), "%s >%s 2>&1", cmd, path);
-	st = run_while(&base, 1, full);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	unlink(path);
-	return st;
-}
-
-/* The index of interface @name in the responder, or -1. */
-static int te_iface_position(const struct tunecho *t, const char *name)
-{
-	for (size_t i = 0; i < tunecho_iface_count(t); i++)
-		if (!strcmp(tunecho_iface_name(t, i), name))
-			return (int)i;
-	return -1;
-}
+#include "responder-common.h"
 
 /* One UDP datagram to port 9 (discard) of @ip4. */
 static void send_udp(const char *ip4)
@@ -309,7 +225,7 @@ START_TEST(two_responders_side_by_side)
 
 	/* The second one from settings a program fills in, not from text. */
 	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
-	ck_assert_int_eq(tunecho_config_add_iface(cfg, &tb, NULL, 0), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &tb, sizeof(tb), NULL, 0), 0);
 	ck_assert_int_eq(tunecho_new(&b, bases[1]), 0);
 	ck_assert_int_eq(tunecho_add_config(b, cfg), 1);
 	tunecho_config_free(cfg);
@@ -736,7 +652,7 @@ START_TEST(reload_applies_the_difference_in_place)
 	ck_assert_uint_eq(if_nametoindex("te2"), te2);
 	ck_assert_uint_eq(if_nametoindex("te1"), 0);
 	ck_assert_uint_ne(if_nametoindex("te3"), 0);
-	ck_assert_int_eq(tunecho_stats(t, (size_t)te_iface_position(t, "te0"), &st, sizeof(st)), 0);
+	ck_assert_int_eq(tunecho_stats(t, (size_t)tunecho_iface_find(t, "te0"), &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.replies, 2); /* its counters go on */
 	te_sh_out(out, sizeof(out), "ip addr show dev te2; ip route show dev te2");
 	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "2001:db8:2::1/64") &&

@@ -646,8 +646,10 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		if (!parse_uint(value, 0, TUNECHO_BUSY_POLL_MAX_US, &us))
 			fail(ps, "busy-poll-us: '%s' is not a number from 0 to %d", value,
 			     TUNECHO_BUSY_POLL_MAX_US);
-		else
-			ps->cfg->busy_poll_us = (unsigned)us, ps->cfg->given |= TE_GIVEN_BUSY_POLL;
+		else {
+			ps->cfg->busy_poll_us = (unsigned)us;
+			ps->cfg->given |= TE_GIVEN_BUSY_POLL;
+		}
 	} else if (!strcmp(name, "link-group")) {
 		unsigned long group;
 
@@ -656,10 +658,12 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		if (!parse_uint(value, 0, UINT32_MAX, &group))
 			fail(ps, "link-group: '%s' is not a number from 0 to %u", value,
 			     UINT32_MAX);
-		else
-			ps->cfg->link_group = (uint32_t)group,
+		else {
+			ps->cfg->link_group = (uint32_t)group;
 			ps->cfg->given |= TE_GIVEN_LINK_GROUP;
+		}
 	} else if (!strcmp(name, "reassembly-memory")) {
+		ps->cfg->given |= TE_GIVEN_REASSEMBLY;
 		if (once(ps, KEY_REASM_MEMORY, name) && !parse_size(value, &ps->cfg->reasm_memory))
 			fail(ps,
 			     "reassembly-memory: '%s' is not a size from %uK to %uM (bytes, or "
@@ -837,9 +841,16 @@ int tunecho_config_new(struct tunecho_config **out)
 	return 0;
 }
 
-int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *s,
-			     char *err, size_t errlen)
+int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *given,
+			     size_t size, char *err, size_t errlen)
 {
+	/* What an older caller's struct does not have stays at its default. */
+	struct tunecho_iface_settings full = {0}, *s = NULL;
+
+	if (given && size >= sizeof(full.name)) {
+		memcpy(&full, given, size < sizeof(full) ? size : sizeof(full));
+		s = &full;
+	}
 	/*
 	 * Line 1 of an imaginary file: the parser's checks, unchanged. Names
 	 * are compared one by one (as cheap as hashing them all for each
@@ -847,7 +858,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 	 */
 	struct parser ps = {.cfg = cfg, .line = 1, .names_unhashed = true};
 	const char *bad = !cfg	     ? "no configuration given (cfg is NULL)"
-			  : !s	     ? "no settings given (s is NULL)"
+			  : !s	     ? "no settings given (s is NULL, or size too small)"
 			  : !s->name ? "the settings name no interface (name is NULL)"
 				     : NULL;
 	size_t before;

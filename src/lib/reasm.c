@@ -438,4 +438,5 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 void te_reasm_get_stats(const struct te_reasm *r, struct te_reasm_stats *out)
 {
 	*out = r->stats;
+	out->cap = r->cap;
 }

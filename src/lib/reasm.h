@@ -52,6 +52,7 @@ struct te_reasm_stats {
 	uint64_t reassembled; /* datagrams made whole */
 	uint64_t duplicates;  /* fragments ignored as lying inside data already held */
 	size_t memory;	      /* bytes held now (gauge) */
+	size_t cap;	      /* the most it may hold */
 	size_t pending;	      /* incomplete datagrams held now (gauge) */
 };
 

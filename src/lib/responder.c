@@ -320,7 +320,8 @@ int tunecho_add_handler(struct tunecho *t, tunecho_handler_fn *fn, void *arg,
 	if (!t || !fn || (pos != TUNECHO_HANDLER_FIRST && pos != TUNECHO_HANDLER_LAST))
 		return -EINVAL;
 	for (size_t i = 0; i < t->n_handlers; i++)
-		if (t->handlers[i].builtin < 0 && t->handlers[i].fn == fn && t->handlers[i].arg == arg)
+		if (t->handlers[i].builtin < 0 && t->handlers[i].fn == fn &&
+		    t->handlers[i].arg == arg)
 			return -EEXIST;
 	if (t->n_handlers == TE_MAX_HANDLERS)
 		return -ENOSPC;
@@ -412,8 +413,9 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 	te_stats_json(&j, &total);
 	te_reasm_get_stats(t->reasm, &rs);
 	snprintf(gauges, sizeof(gauges),
-		 "},\"reassembly\":{\"memory\":%zu,\"pending\":%zu,\"duplicates\":%llu}}",
-		 rs.memory, rs.pending, (unsigned long long)rs.duplicates);
+		 "},\"reassembly\":{\"memory\":%zu,\"cap\":%zu,\"pending\":%zu,"
+		 "\"duplicates\":%llu}}",
+		 rs.memory, rs.cap, rs.pending, (unsigned long long)rs.duplicates);
 	te_json_raw(&j, gauges);
 	return te_json_end(&j);
 }
