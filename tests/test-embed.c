@@ -213,6 +213,30 @@ START_TEST(global_keys_of_the_responder_are_applied)
 }
 END_TEST
 
+START_TEST(debug_says_what_each_batch_and_reload_step_does)
+{
+	struct event_base *base = event_base_new();
+	struct log_capture log = {0};
+	struct tunecho *t = responder(base, "[te0]\naddress = 198.18.0.1 peer 198.18.0.2\n", &log);
+	struct tunecho_config *next =
+	    config("[te0]\naddress = 198.18.0.1 peer 198.18.0.2\nroute = 198.18.128.0/24\n");
+
+	ck_assert_msg(strstr(log.text, "debug: rtnetlink: a batch of 1 request: 1 address add\n"),
+		      "%s", log.text);
+	ck_assert_int_eq(tunecho_reload(t, next, NULL), 0);
+	ck_assert_msg(strstr(log.text,
+			     "debug: reload: planned 0 to add, 0 to remove, 1 to change in "
+			     "place, 0 to make anew, 0 unchanged\n") &&
+			  strstr(log.text, "1 route add\n") &&
+			  strstr(log.text, "debug: reload: new interfaces, addresses, routes, MTUs "
+					   "applied\n"),
+		      "%s", log.text);
+	tunecho_free(t);
+	tunecho_config_free(next);
+	event_base_free(base);
+}
+END_TEST
+
 /* Handlers that misbehave, each on its own interface. */
 static enum tunecho_verdict careless(void *arg, struct tunecho_packet *pkt)
 {
@@ -315,6 +339,7 @@ int main(void)
 	tcase_add_test(tc, events_tell_what_the_log_says);
 	tcase_add_test(tc, a_failure_is_told_to_the_caller_without_a_log);
 	tcase_add_test(tc, global_keys_of_the_responder_are_applied);
+	tcase_add_test(tc, debug_says_what_each_batch_and_reload_step_does);
 	tcase_add_test(tc, misbehaving_handlers_are_counted_as_theirs);
 	tcase_add_test(tc, structs_are_passed_with_their_size);
 	suite_add_tcase(s, tc);

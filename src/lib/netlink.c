@@ -34,7 +34,49 @@ struct te_nl {
 	char *batch;
 	size_t batch_len, batch_cap, batch_n;
 	uint32_t batch_seq0;
+	te_nl_trace_fn *trace; /* told of each batch sent, for debug logging */
+	void *trace_arg;
 };
+
+void te_nl_set_trace(struct te_nl *nl, te_nl_trace_fn *fn, void *arg)
+{
+	nl->trace = fn;
+	nl->trace_arg = arg;
+}
+
+/* "3 RTM_NEWADDR, 1 RTM_NEWROUTE": what the batch holds, by message type. */
+static void describe(const struct te_nl *nl, char *out, size_t size)
+{
+	static const struct {
+		uint16_t type;
+		const char *name;
+	} names[] = {
+	    {RTM_NEWLINK, "link set"},	  {RTM_DELLINK, "link delete"},
+	    {RTM_NEWADDR, "address add"}, {RTM_DELADDR, "address remove"},
+	    {RTM_NEWROUTE, "route add"},  {RTM_DELROUTE, "route remove"},
+	};
+	size_t count[sizeof(names) / sizeof(names[0])] = {0}, other = 0, n = 0;
+
+	out[0] = '\0';
+	for (size_t off = 0; off < nl->batch_len;) {
+		const struct nlmsghdr *nlh = (const void *)(nl->batch + off);
+		size_t k = 0;
+
+		while (k < sizeof(names) / sizeof(names[0]) && names[k].type != nlh->nlmsg_type)
+			k++;
+		if (k < sizeof(names) / sizeof(names[0]))
+			count[k]++;
+		else
+			other++;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && n < size; k++)
+		if (count[k])
+			n += (size_t)snprintf(out + n, size - n, "%s%zu %s", n ? ", " : "",
+					      count[k], names[k].name);
+	if (other && n < size)
+		snprintf(out + n, size - n, "%s%zu other", n ? ", " : "", other);
+}
 
 int te_nl_open(struct te_nl **out)
 {
@@ -230,8 +272,13 @@ int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg)
 	size_t off = 0;
 	uint32_t seq = nl->batch_seq0;
 	int refused = 0;
+	char what[160];
 
 	nl->batching = false;
+	if (nl->trace && nl->batch_n) {
+		describe(nl, what, sizeof(what));
+		nl->trace(nl->trace_arg, nl->batch_n, what);
+	}
 	while (off < nl->batch_len) {
 		size_t len = 0, count = 0;
 		int r;

@@ -53,6 +53,13 @@ typedef void te_nl_error_fn(void *arg, size_t index, int err, const char *msg);
  */
 int te_nl_batch_end(struct te_nl *nl, te_nl_error_fn *fn, void *arg);
 
+/*
+ * Called with each batch about to be sent: how many requests, and what
+ * they are ("2 address add, 1 route add"). For the responder's debug log.
+ */
+typedef void te_nl_trace_fn(void *arg, size_t n, const char *what);
+void te_nl_set_trace(struct te_nl *nl, te_nl_trace_fn *fn, void *arg);
+
 /* What te_nl_link_set() changes on a link; zero fields are left alone. */
 struct te_link_settings {
 	uint32_t mtu;

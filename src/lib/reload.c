@@ -570,9 +570,20 @@ int tunecho_reload(struct tunecho *t, const struct tunecho_config *cfg,
 	if (r == -ENOMEM)
 		te_log(&t->log, TUNECHO_LOG_ERR, "out of memory");
 	if (r == 0)
+		te_log(&t->log, TUNECHO_LOG_DEBUG,
+		       "reload: planned %zu to add, %zu to remove, %zu to change in place, %zu to "
+		       "make anew, %zu unchanged",
+		       p.n_add, p.n_drop, p.n_change, p.n_renew, p.unchanged);
+	if (r == 0)
 		r = apply_fallible(t, &p);
+	te_log(&t->log, TUNECHO_LOG_DEBUG, "reload: new interfaces, addresses, routes, MTUs %s",
+	       r ? "refused: undone" : "applied");
 	if (r == 0)
 		r = commit(t, &p);
+	if (r == 0)
+		te_log(&t->log, TUNECHO_LOG_DEBUG,
+		       "reload: old addresses and routes removed, "
+		       "interfaces no longer wanted stopped");
 	if (r == 0 || r == -EIO) {
 		if (res)
 			*res = (struct tunecho_reload_result){

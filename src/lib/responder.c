@@ -126,6 +126,15 @@ void te_on_readable(evutil_socket_t fd, short what, void *arg)
 		busy_poll(ifc);
 }
 
+/* Each rtnetlink batch, at debug level. */
+static void trace_batch(void *arg, size_t n, const char *what)
+{
+	struct tunecho *t = arg;
+
+	te_log(&t->log, TUNECHO_LOG_DEBUG, "rtnetlink: a batch of %zu request%s: %s", n,
+	       n == 1 ? "" : "s", what);
+}
+
 int tunecho_new(struct tunecho **out, struct event_base *base)
 {
 	struct tunecho *t;
@@ -140,6 +149,8 @@ int tunecho_new(struct tunecho **out, struct event_base *base)
 	r = te_path_init(t);
 	if (r == 0)
 		r = te_nl_open(&t->nl);
+	if (r == 0)
+		te_nl_set_trace(t->nl, trace_batch, t);
 	if (r == 0)
 		r = te_watch_start(t);
 	if (r) {

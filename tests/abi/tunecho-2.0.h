@@ -394,7 +394,10 @@ TUNECHO_EXPORT void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, vo
  * -EEXIST when an interface of that name already exists and the
  * configuration does not say `attach = yes` (or when the responder
  * already serves it), or the -errno of the first failing step (-EPERM
- * without CAP_NET_ADMIN, -ENOENT without /dev/net/tun, ...).
+ * without CAP_NET_ADMIN; -EACCES when the mode of /dev/net/tun does not
+ * let the caller open it, as for a non-root caller on a host whose node
+ * is 0600; -ENOENT without /dev/net/tun, ...): tunecho_last_error() says
+ * which step.
  */
 TUNECHO_EXPORT int tunecho_add_config(struct tunecho *t, const struct tunecho_config *cfg);
 
