@@ -193,6 +193,7 @@ static enum te_ipin_status ip6_in(struct te_ipin *in, const struct te_ipin_link 
 	uint8_t nh = p[6];
 	size_t plen, end, off = IP6_HLEN, cut;
 	enum tunecho_drop_reason why;
+	bool first = true; /* the header right after IPv6's: Hop-by-Hop may be only there */
 
 	if (nh != NH_HOP && nh != NH_DSTOPTS && nh != NH_ROUTING && nh != NH_FRAGMENT)
 		return TE_IPIN_DATAGRAM;
@@ -210,8 +211,9 @@ static enum te_ipin_status ip6_in(struct te_ipin *in, const struct te_ipin_link 
 		hl = nh == NH_FRAGMENT ? 8 : ((size_t)p[off + 1] + 1) * 8;
 		if (hl > end - off)
 			return refuse(pkt, TUNECHO_DROP_TRUNCATED);
-		if (nh == NH_HOP && off != IP6_HLEN)
+		if (nh == NH_HOP && !first)
 			return refuse(pkt, TUNECHO_DROP_EXT_HEADER); /* only right after IPv6 */
+		first = false;
 		if ((nh == NH_HOP || nh == NH_DSTOPTS) && !options_ok(p + off, hl, nh == NH_HOP))
 			return refuse(pkt, TUNECHO_DROP_EXT_HEADER);
 		if (nh == NH_ROUTING) {
@@ -260,6 +262,10 @@ static enum te_ipin_status ip6_in(struct te_ipin *in, const struct te_ipin_link 
 				st = reassemble(in, link, &f, pkt);
 				if (st != TE_IPIN_DATAGRAM)
 					return st;
+				/* The headers before the Fragment header count in the
+				 * payload's 65535 bytes (Linux's ip6_frag_reasm()). */
+				if (off - IP6_HLEN + pkt->len - IP6_HLEN > TE_REASM_MAX)
+					return refuse(pkt, TUNECHO_DROP_REASM_OVERSIZE);
 				/* Whole: walk on from the Fragment header's next. */
 				*flags |= TE_IPIN_REASSEMBLED;
 				p = pkt->data;

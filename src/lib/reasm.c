@@ -28,14 +28,15 @@ struct dgram {
 	struct dgram *prev, *next; /* age list of its family, oldest first */
 	int family;
 	uint8_t src[16], dst[16];
-	uint8_t proto;
+	uint8_t proto; /* IPv4: the protocol; IPv6: 0 (not in its key) */
 	uint32_t id;
 	int ifindex;
 	uint64_t born_ms; /* first fragment; later ones never extend it */
 	unsigned max_end; /* highest end seen */
 	unsigned held;	  /* payload bytes held (runs never overlap) */
 	bool last_in;	  /* the fragment without MF came: max_end is the size */
-	bool first_in;	  /* offset 0 came: hdr is set */
+	bool first_in;	  /* offset 0 came: hdr (and nh) are set */
+	uint8_t nh;	  /* IPv6: the first fragment's next header */
 	uint8_t hlen;
 	uint8_t hdr[60];
 	struct run *runs; /* sorted by start */
@@ -172,9 +173,9 @@ static struct dgram *oldest(struct te_reasm *r, const struct dgram *keep)
 {
 	struct dgram *a = r->age[0].head, *b = r->age[1].head;
 
-	if (a == keep)
+	if (a && a == keep)
 		a = a->next;
-	if (b == keep)
+	if (b && b == keep)
 		b = b->next;
 	if (!a || !b)
 		return a ? a : b;
@@ -198,13 +199,24 @@ static bool make_room(struct te_reasm *r, size_t more, const struct dgram *keep,
 	return true;
 }
 
+/*
+ * The key's protocol: IPv4's (RFC 791); none for IPv6, whose key is the
+ * addresses and the identification alone (RFC 8200 §4.5): its fragments
+ * may name different next headers, and the first one's counts.
+ */
+static uint8_t key_proto(const struct te_frag_in *f)
+{
+	return f->family == AF_INET ? f->proto : 0;
+}
+
 static struct dgram *find(struct te_reasm *r, const struct te_frag_in *f, int ifindex)
 {
 	size_t n = addr_len(f->family);
+	uint8_t proto = key_proto(f);
 
-	for (struct dgram *d = r->bucket[hash(f->family, f->src, f->dst, f->proto, f->id, ifindex)];
-	     d; d = d->hnext)
-		if (d->family == f->family && d->id == f->id && d->proto == f->proto &&
+	for (struct dgram *d = r->bucket[hash(f->family, f->src, f->dst, proto, f->id, ifindex)]; d;
+	     d = d->hnext)
+		if (d->family == f->family && d->id == f->id && d->proto == proto &&
 		    d->ifindex == ifindex && !memcmp(d->src, f->src, n) &&
 		    !memcmp(d->dst, f->dst, n))
 			return d;
@@ -223,7 +235,7 @@ static struct dgram *create(struct te_reasm *r, const struct te_frag_in *f, int 
 	d->family = f->family;
 	memcpy(d->src, f->src, addr_len(f->family));
 	memcpy(d->dst, f->dst, addr_len(f->family));
-	d->proto = f->proto;
+	d->proto = key_proto(f);
 	d->id = f->id;
 	d->ifindex = ifindex;
 	d->born_ms = now_ms;
@@ -352,7 +364,7 @@ static size_t assemble(const struct dgram *d, uint8_t *out)
 		put16(out + 10, te_csum_fold(te_csum_add(0, out, d->hlen)));
 	} else {
 		put16(out + 4, d->max_end);
-		out[6] = d->proto;
+		out[6] = d->nh;
 	}
 	return len;
 }
@@ -368,6 +380,7 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 	size_t at = 0;
 
 	te_reasm_expire(r, now_ms, drop, arg);
+	make_room(r, 0, NULL, drop, arg); /* a cap lowered since goes first */
 	if (f->more && (end & 7)) {
 		/* IPv4 (Linux): the tail of a non-final fragment past a multiple of
 		 * 8 is cut off. IPv6 (RFC 8200 §4.5): the fragment is refused. */
@@ -417,11 +430,13 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 		if (start == 0 && !d->first_in) {
 			d->first_in = true;
 			d->hlen = (uint8_t)f->hlen;
+			d->nh = f->proto;
 			memcpy(d->hdr, f->hdr, f->hlen);
 		}
 		if (!d->last_in || !d->first_in || d->held != d->max_end)
 			return TE_REASM_HELD;
-		if (room < d->hlen + d->max_end) {
+		/* IPv4: the first fragment's header counts in the 65535 bytes. */
+		if (room < d->hlen + d->max_end || (v4 && d->hlen + d->max_end > TE_REASM_MAX)) {
 			*why = TUNECHO_DROP_REASM_OVERSIZE;
 			release(r, d);
 			return TE_REASM_DROP;
