@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "delay.h"
+#include "hosts.h"
 #include "lpm.h"
 #include "profile.h"
 #include "rng.h"
@@ -731,6 +732,63 @@ START_TEST(jitter_distributions)
 }
 END_TEST
 
+START_TEST(delay_quantiles)
+{
+	static const char *const names[] = {"uniform", "normal", "pareto", "paretonormal"};
+	static const double qs[] = {0.01, 0.1, 0.5, 0.9, 0.99};
+	const int n = 200000;
+
+	for (int k = 0; k < 4; k++) {
+		struct te_profile p = prof();
+		struct te_rng rng;
+		uint64_t below[5] = {0}, prev = 0;
+
+		set_ok(&p, "delay", "5ms");
+		set_ok(&p, "jitter", "2ms");
+		set_ok(&p, "distribution", names[k]);
+		for (int i = 1; i < 1000; i++) {
+			uint64_t v = te_profile_delay_quantile(&p, i / 1000.0);
+
+			ck_assert_uint_ge(v, prev); /* a quantile function does not go down */
+			prev = v;
+		}
+		te_rng_seed(&rng, 55 + (uint64_t)k, 0);
+		for (int i = 0; i < n; i++) {
+			uint64_t v = te_profile_sample_delay(&p, &rng);
+
+			for (int j = 0; j < 5; j++)
+				below[j] += v <= te_profile_delay_quantile(&p, qs[j]);
+		}
+		/* The share of draws at or below each quantile is that quantile:
+		 * binomial, se at most 0.0011 over 2 10^5 draws. Where the shape
+		 * is cut (pareto's top 1.1 %, at netem's table limit) the cut
+		 * value holds all the mass above it. */
+		for (int j = 0; j < 5; j++) {
+			double share = (double)below[j] / n;
+			bool cut = te_profile_delay_quantile(&p, qs[j]) ==
+				   te_profile_delay_quantile(&p, 0.99999);
+
+			ck_assert_msg(cut ? share > qs[j] - 0.007 : fabs(share - qs[j]) < 0.007,
+				      "%s q %.2f: %f", names[k], qs[j], share);
+		}
+	}
+	{
+		struct te_profile p = prof();
+
+		set_ok(&p, "delay", "30ms");
+		ck_assert_uint_eq(te_profile_delay_quantile(&p, 0.99), 30000000);
+		set_ok(&p, "jitter", "5ms");
+		ck_assert_uint_eq(te_profile_delay_quantile(&p, 0.5), 30000000);
+		ck_assert_uint_eq(te_profile_delay_quantile(&p, 0.75), 32500000);
+		set_ok(&p, "distribution", "normal");
+		ck_assert_uint_eq(te_profile_delay_quantile(&p, 0.5), 30000000);
+		ck_assert_uint_le(llabs((long long)te_profile_delay_quantile(&p, 0.975) -
+					(long long)(30000000 + 5000000 * 1.959963985)),
+				  1);
+	}
+}
+END_TEST
+
 START_TEST(delay_never_negative)
 {
 	static const char *const names[] = {"uniform", "normal", "pareto", "paretonormal"};
@@ -956,6 +1014,77 @@ START_TEST(delay_store_purge)
 		ck_assert_uint_le(pp.due[i - 1], pp.due[i]);
 	te_delay_free(d);
 	te_delay_free(NULL);
+}
+END_TEST
+
+/* ---- the hosts' state ---- */
+
+START_TEST(hosts_table)
+{
+	struct te_hosts *t;
+	struct te_hosts_stats st;
+	struct te_host_state *a, *b;
+	uint8_t v4[4] = {198, 18, 0, 1}, v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	uint8_t same[16] = {198, 18, 0, 1};
+
+	ck_assert_int_eq(te_hosts_new(&t, ((size_t)1 << 28) + 1, 1), -EINVAL);
+	ck_assert_int_eq(te_hosts_new(&t, 1000, 1), 0);
+	te_hosts_get_stats(t, &st);
+	ck_assert_uint_eq(st.capacity, 1024);
+	a = te_hosts_get(t, AF_INET, v4, 1);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->tat_ns, 0); /* new: zeroed */
+	a->tat_ns = 42;
+	ck_assert_ptr_eq(te_hosts_get(t, AF_INET, v4, 2), a);
+	ck_assert_uint_eq(a->tat_ns, 42);
+	/* The same first bytes in the other family are another host. */
+	b = te_hosts_get(t, AF_INET6, same, 3);
+	ck_assert_ptr_ne(b, a);
+	ck_assert_uint_eq(b->tat_ns, 0);
+	ck_assert_ptr_nonnull(te_hosts_get(t, AF_INET6, v6, 4));
+	ck_assert_ptr_null(te_hosts_get(t, AF_UNIX, v4, 5));
+	/* 100 hosts in 1024 slots: everyone kept, each its own state. */
+	for (uint32_t i = 0; i < 100; i++) {
+		uint8_t x[4] = {198, 18, 1, (uint8_t)i};
+
+		te_hosts_get(t, AF_INET, x, 10 + i)->last_due_ns = i + 1000;
+	}
+	for (uint32_t i = 0; i < 100; i++) {
+		uint8_t x[4] = {198, 18, 1, (uint8_t)i};
+
+		ck_assert_uint_eq(te_hosts_get(t, AF_INET, x, 200)->last_due_ns, i + 1000);
+	}
+	te_hosts_get_stats(t, &st);
+	ck_assert_uint_eq(st.count, 103);
+	ck_assert_uint_eq(st.forgotten, 0);
+	te_hosts_clear(t);
+	te_hosts_get_stats(t, &st);
+	ck_assert_uint_eq(st.count, 0);
+	ck_assert_uint_eq(te_hosts_get(t, AF_INET, v4, 300)->tat_ns, 0);
+	te_hosts_free(t);
+
+	/* A sweep over 100000 addresses stays in 16 slots; the latest host is
+	 * always there, and the forgotten are counted. */
+	ck_assert_int_eq(te_hosts_new(&t, 1, 7), 0);
+	for (uint32_t i = 0; i < 100000; i++) {
+		uint8_t x[16] = {0x20,
+				 0x01,
+				 0x0d,
+				 0xb8,
+				 [12] = (uint8_t)(i >> 24),
+				 (uint8_t)(i >> 16),
+				 (uint8_t)(i >> 8),
+				 (uint8_t)i};
+
+		te_hosts_get(t, AF_INET6, x, i)->tat_ns = i + 1;
+		ck_assert_uint_eq(te_hosts_get(t, AF_INET6, x, i)->tat_ns, i + 1);
+	}
+	te_hosts_get_stats(t, &st);
+	ck_assert_uint_eq(st.capacity, 16);
+	ck_assert_uint_le(st.count, 16);
+	ck_assert_uint_eq(st.count + st.forgotten, 100000);
+	te_hosts_free(t);
+	te_hosts_free(NULL);
 }
 END_TEST
 
@@ -1202,6 +1331,7 @@ int main(void)
 	tcase_add_test(decide, normal_quantile);
 	tcase_add_test(decide, jitter_distributions);
 	tcase_add_test(decide, delay_never_negative);
+	tcase_add_test(decide, delay_quantiles);
 	suite_add_tcase(s, decide);
 
 	tcase_set_timeout(store, 60);
@@ -1209,6 +1339,7 @@ int main(void)
 	tcase_add_test(store, delay_store_lanes_for_constant_delays);
 	tcase_add_test(store, delay_store_bounds_and_memory);
 	tcase_add_test(store, delay_store_purge);
+	tcase_add_test(store, hosts_table);
 	suite_add_tcase(s, store);
 
 	tcase_set_timeout(lpm, 120);

@@ -450,16 +450,8 @@ static double pareto_of(double u)
 	return clamp((1 / cbrt(u) - 1.5) * (4.0 / 3));
 }
 
-/*
- * netem draws a random entry of a 4096-value table of the distribution's
- * inverse CDF; here the inverse CDF is computed at a uniform draw instead:
- * the same shape without the table's steps, and no table to load.
- */
-double te_dist_draw(enum te_dist d, struct te_rng *rng)
+double te_dist_quantile(enum te_dist d, double q)
 {
-	/* (0, 1), never either end: both quantile functions stay finite. */
-	double q = ((double)(te_rng_next(rng) >> 11) + 0.5) * 0x1p-53;
-
 	switch (d) {
 	case TE_DIST_NORMAL:
 		return clamp(te_normal_quantile(q));
@@ -473,6 +465,27 @@ double te_dist_draw(enum te_dist d, struct te_rng *rng)
 	default:
 		return 2 * q - 1;
 	}
+}
+
+/*
+ * netem draws a random entry of a 4096-value table of the distribution's
+ * inverse CDF; here the inverse CDF is computed at a uniform draw instead:
+ * the same shape without the table's steps, and no table to load.
+ */
+double te_dist_draw(enum te_dist d, struct te_rng *rng)
+{
+	/* (0, 1), never either end: both quantile functions stay finite. */
+	return te_dist_quantile(d, ((double)(te_rng_next(rng) >> 11) + 0.5) * 0x1p-53);
+}
+
+uint64_t te_profile_delay_quantile(const struct te_profile *p, double q)
+{
+	double d;
+
+	if (!p->jitter_ns)
+		return p->delay_ns;
+	d = (double)p->delay_ns + (double)p->jitter_ns * te_dist_quantile(p->dist, q);
+	return d <= 0 ? 0 : (uint64_t)llround(d);
 }
 
 uint64_t te_profile_sample_delay(const struct te_profile *p, struct te_rng *rng)

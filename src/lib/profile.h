@@ -164,6 +164,15 @@ uint64_t te_profile_sample_delay(const struct te_profile *p, struct te_rng *rng)
  */
 double te_dist_draw(enum te_dist d, struct te_rng *rng);
 
+/* The same shape's quantile function: the draw is this at a uniform q in (0, 1). */
+double te_dist_quantile(enum te_dist d, double q);
+
+/*
+ * The delay @p gives at quantile @q (0 < q < 1), clamped at 0 as the draws
+ * are: what a measurement's percentiles should find (tunecho-load --expect).
+ */
+uint64_t te_profile_delay_quantile(const struct te_profile *p, double q);
+
 /* The standard normal quantile (Acklam's approximation, |error| < 1.2e-9). */
 double te_normal_quantile(double q);
 
