@@ -19,6 +19,16 @@
 #include "profile.h"
 #include "rng.h"
 
+/*
+ * For loops of many thousands: Check's ck_assert_*() records its place on
+ * every pass (a write), which made this suite take seconds.
+ */
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
+	} while (0)
+
 /* ---- the parser ---- */
 
 static struct te_profile prof(void)
@@ -350,13 +360,13 @@ START_TEST(rng_is_reproducible)
 	ck_assert_uint_eq(first, te_rng_next(&b));
 	ck_assert_uint_ne(first, te_rng_next(&c));
 	for (int i = 0; i < 1000; i++)
-		ck_assert_uint_eq(te_rng_next(&a), te_rng_next(&b));
+		CHECK((te_rng_next(&a)) == (te_rng_next(&b)));
 	for (int i = 0; i < 100000; i++) {
 		double u = te_rng_unit(&a), v = te_rng_unit_open0(&a);
 
-		ck_assert(u >= 0 && u < 1);
-		ck_assert(v > 0 && v <= 1);
-		ck_assert_uint_lt(te_rng_below(&a, 7), 7);
+		CHECK(u >= 0 && u < 1);
+		CHECK(v > 0 && v <= 1);
+		CHECK((te_rng_below(&a, 7)) < (7));
 		sum += u;
 	}
 	/* The mean of 10^5 uniforms: 0.5, standard error 0.0009. */
@@ -384,7 +394,7 @@ static struct runs count_losses(const struct te_profile *p, uint64_t n, uint64_t
 		bool lost = te_profile_decide(p, &h, i * 1000000, &rng, &d) == TE_VERDICT_DROP;
 
 		if (lost)
-			ck_assert_int_eq(d.reason, TE_PROFILE_LOST);
+			CHECK((d.reason) == (TE_PROFILE_LOST));
 		r.lost += lost;
 		r.runs += lost && !prev;
 		prev = lost;
@@ -580,14 +590,14 @@ START_TEST(down_unreachable_ttl_duplicate)
 	set_ok(&p, "delay", "10ms");
 	set_ok(&p, "jitter", "5ms");
 	for (int i = 0; i < 100000; i++) {
-		ck_assert_int_eq(te_profile_decide(&p, &h, now, &rng, &d), TE_VERDICT_SEND);
+		CHECK((te_profile_decide(&p, &h, now, &rng, &d)) == (TE_VERDICT_SEND));
 		if (d.copies == 2) {
 			twice++;
-			ck_assert_uint_ge(d.due_ns[1], now + 5000000);
-			ck_assert_uint_le(d.due_ns[1], now + 15000000);
+			CHECK((d.due_ns[1]) >= (now + 5000000));
+			CHECK((d.due_ns[1]) <= (now + 15000000));
 		}
-		ck_assert_uint_ge(d.due_ns[0], now + 5000000);
-		ck_assert_uint_le(d.due_ns[0], now + 15000000);
+		CHECK((d.due_ns[0]) >= (now + 5000000));
+		CHECK((d.due_ns[0]) <= (now + 15000000));
 	}
 	ck_assert_double_eq_tol(twice / 100000.0, 0.10, 0.006);
 	set_ok(&p, "duplicate", "100%");
@@ -614,9 +624,9 @@ static uint64_t reorders(bool keep_order)
 	for (uint64_t i = 0; i < 100000; i++) {
 		uint64_t now = 1000000000 + i * 10000;
 
-		ck_assert_int_eq(te_profile_decide(&p, &h, now, &rng, &d), TE_VERDICT_SEND);
+		CHECK((te_profile_decide(&p, &h, now, &rng, &d)) == (TE_VERDICT_SEND));
 		for (unsigned c = 0; c < d.copies; c++) {
-			ck_assert_uint_ge(d.due_ns[c], now);
+			CHECK((d.due_ns[c]) >= (now));
 			n += d.due_ns[c] < last;
 			if (d.due_ns[c] > last)
 				last = d.due_ns[c];
@@ -831,7 +841,7 @@ static void on_pop(void *arg, void *ctx, const uint8_t *bytes, size_t len, uint6
 
 	ck_assert_uint_eq(len, (uintptr_t)ctx % 200);
 	for (size_t i = 0; i < len; i++)
-		ck_assert_uint_eq(bytes[i], (uint8_t)((uintptr_t)ctx + i));
+		CHECK((bytes[i]) == ((uint8_t)((uintptr_t)ctx + i)));
 	pp->due[pp->n] = due;
 	pp->ctx[pp->n++] = (uintptr_t)ctx;
 	if (pp->push_back && pp->n == 1) {
@@ -856,7 +866,7 @@ static int push(struct te_delay *d, uint64_t due, uintptr_t i)
 static void check_order(const struct popped *pp)
 {
 	for (size_t i = 1; i < pp->n; i++) {
-		ck_assert_uint_le(pp->due[i - 1], pp->due[i]);
+		CHECK((pp->due[i - 1]) <= (pp->due[i]));
 		if (pp->due[i - 1] == pp->due[i])
 			ck_assert_uint_lt(pp->ctx[i - 1], pp->ctx[i]); /* as pushed */
 	}
@@ -936,7 +946,7 @@ START_TEST(delay_store_bounds_and_memory)
 	/* The count. */
 	ck_assert_int_eq(te_delay_new(&d, 10, 1u << 20), 0);
 	for (uintptr_t i = 0; i < 10; i++)
-		ck_assert_int_eq(push(d, 5, i), 0);
+		CHECK((push(d, 5, i)) == (0));
 	ck_assert_int_eq(push(d, 5, 10), -ENOSPC);
 	te_delay_get_stats(d, &st);
 	ck_assert_uint_eq(st.full, 1);
@@ -976,10 +986,10 @@ START_TEST(delay_store_bounds_and_memory)
 		size_t chunk = (alloc + sizeof(size_t) + 15) & ~(size_t)15;
 		void *p = malloc(alloc);
 
-		ck_assert_uint_ge(malloc_usable_size(p), alloc);
+		CHECK((malloc_usable_size(p)) >= (alloc));
 		ck_assert_msg(chunk + sizeof(void *) <= len + 64, "%zu bytes cost %zu", len,
 			      chunk + sizeof(void *));
-		ck_assert_uint_le(te_delay_cost(len), len + 64);
+		CHECK((te_delay_cost(len)) <= (len + 64));
 		free(p);
 	}
 }
@@ -1001,7 +1011,7 @@ START_TEST(delay_store_purge)
 		uintptr_t c = i % 3 == 0 ? 201 : i;
 
 		odd += c == 201;
-		ck_assert_int_eq(push(d, te_rng_below(&rng, 100), c), 0);
+		CHECK((push(d, te_rng_below(&rng, 100), c)) == (0));
 	}
 	ck_assert_uint_eq(te_delay_purge(d, (void *)(uintptr_t)201), odd);
 	te_delay_get_stats(d, &st);
@@ -1009,9 +1019,9 @@ START_TEST(delay_store_purge)
 	ck_assert_uint_eq(st.purged, odd);
 	ck_assert_uint_eq(te_delay_pop_due(d, UINT64_MAX, SIZE_MAX, on_pop, &pp), 4000 - odd);
 	for (size_t i = 0; i < pp.n; i++)
-		ck_assert_uint_ne(pp.ctx[i], 201);
+		CHECK((pp.ctx[i]) != (201));
 	for (size_t i = 1; i < pp.n; i++)
-		ck_assert_uint_le(pp.due[i - 1], pp.due[i]);
+		CHECK((pp.due[i - 1]) <= (pp.due[i]));
 	te_delay_free(d);
 	te_delay_free(NULL);
 }
@@ -1052,7 +1062,7 @@ START_TEST(hosts_table)
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t x[4] = {198, 18, 1, (uint8_t)i};
 
-		ck_assert_uint_eq(te_hosts_get(t, AF_INET, x, 200)->last_due_ns, i + 1000);
+		CHECK((te_hosts_get(t, AF_INET, x, 200)->last_due_ns) == (i + 1000));
 	}
 	te_hosts_get_stats(t, &st);
 	ck_assert_uint_eq(st.count, 103);
@@ -1077,7 +1087,7 @@ START_TEST(hosts_table)
 				 (uint8_t)i};
 
 		te_hosts_get(t, AF_INET6, x, i)->tat_ns = i + 1;
-		ck_assert_uint_eq(te_hosts_get(t, AF_INET6, x, i)->tat_ns, i + 1);
+		CHECK((te_hosts_get(t, AF_INET6, x, i)->tat_ns) == (i + 1));
 	}
 	te_hosts_get_stats(t, &st);
 	ck_assert_uint_eq(st.capacity, 16);
@@ -1178,7 +1188,7 @@ START_TEST(lpm_against_linear_scan)
 		struct te_lpm *t;
 
 		n = random_table(&rng, e, n);
-		ck_assert_int_eq(te_lpm_new(&t, e, n), 0);
+		CHECK((te_lpm_new(&t, e, n)) == (0));
 		ck_assert_uint_le(te_lpm_ranges(t, AF_INET) + te_lpm_ranges(t, AF_INET6),
 				  2 * n + 2);
 		for (int i = 0; i < 20000; i++) {
@@ -1210,7 +1220,7 @@ START_TEST(lpm_against_linear_scan)
 					}
 				}
 			}
-			ck_assert_int_eq(te_lpm_lookup(t, family, a), linear(e, n, family, a));
+			CHECK((te_lpm_lookup(t, family, a)) == (linear(e, n, family, a)));
 		}
 		te_lpm_free(t);
 	}
