@@ -22,6 +22,7 @@
 
 #include "found.h"
 #include "netlink.h"
+#include "reasm.h"
 #include "responder.h"
 #include "tun.h"
 #include "util.h"
@@ -772,4 +773,20 @@ int tunecho_remove_iface(struct tunecho *t, const char *name)
 	te_ifaces_stop(t, &ifc, 1, true);
 	te_event(t, TUNECHO_EVENT_REMOVED, name, TUNECHO_LOG_NOTICE, "%s: removed", name);
 	return 0;
+}
+
+void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool link_group)
+{
+	/* The config checked every value already: the bounds hold. */
+	if (cfg->given & TE_GIVEN_BUSY_POLL)
+		t->busy_poll_ns = (uint64_t)cfg->busy_poll_us * 1000u;
+	if (link_group && (cfg->given & TE_GIVEN_LINK_GROUP))
+		t->link_group = cfg->link_group;
+	if (cfg->given & TE_GIVEN_REASSEMBLY) {
+		size_t memory;
+		unsigned t4, t6;
+
+		tunecho_config_reassembly(cfg, &memory, &t4, &t6);
+		te_reasm_set_limits(t->reasm, memory, t4, t6);
+	}
 }

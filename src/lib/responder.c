@@ -191,35 +191,6 @@ void tunecho_set_log_fn(struct tunecho *t, tunecho_log_fn *fn, void *arg,
 	t->log.max = max;
 }
 
-void tunecho_set_event_fn(struct tunecho *t, tunecho_event_fn *fn, void *arg)
-{
-	if (!t)
-		return;
-	t->event_fn = fn;
-	t->event_arg = arg;
-}
-
-const char *tunecho_last_error(const struct tunecho *t)
-{
-	return t ? t->log.last_error : "";
-}
-
-void te_event(struct tunecho *t, enum tunecho_event_kind kind, const char *ifname,
-	      enum tunecho_log_level level, const char *fmt, ...)
-{
-	struct tunecho_event ev = {.kind = kind, .ifname = ifname};
-	char line[TE_LOG_LINE];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	te_log(&t->log, level, "%s", line);
-	ev.message = line;
-	if (t->event_fn)
-		t->event_fn(t->event_arg, &ev);
-}
-
 int tunecho_iface_find(const struct tunecho *t, const char *name)
 {
 	if (!t || !name)
@@ -431,17 +402,3 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 	return te_json_end(&j);
 }
 
-void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool link_group)
-{
-	if (cfg->given & TE_GIVEN_BUSY_POLL)
-		tunecho_set_busy_poll(t, cfg->busy_poll_us);
-	if (link_group && (cfg->given & TE_GIVEN_LINK_GROUP))
-		tunecho_set_link_group(t, cfg->link_group);
-	if (cfg->given & TE_GIVEN_REASSEMBLY) {
-		size_t memory;
-		unsigned t4, t6;
-
-		tunecho_config_reassembly(cfg, &memory, &t4, &t6);
-		tunecho_set_reassembly(t, memory, t4, t6);
-	}
-}
