@@ -5,7 +5,9 @@
 packet/: real requests and the packets around them, each twice: with the
 mode byte 0x01 (checksums verified, as the daemon does) and 0x00 (not
 verified, so the fuzzer gets deep). config/: the sample configuration and
-small valid and invalid ones.
+small valid and invalid ones. reasm/: sequences of fragment operations in
+fuzz-reasm.c's 8-byte encoding: orders, duplicates, overlaps, the limits,
+timeouts and evictions.
 
 Deterministic, Python 3 standard library only. Generated files are named
 seed-*; anything else in the corpus directories (crash inputs kept as
@@ -207,6 +209,76 @@ def configs():
     return c
 
 
+# --------------------------------------------------------------------
+# Fragment sequences (fuzz-reasm.c's operations)
+# --------------------------------------------------------------------
+
+
+def op(off=0, length=0, more=False, v6=False, key=0, ifx=0, opts=False,
+       expire=False, step=1, seed=0):
+    """One operation: @length payload bytes at byte offset @off."""
+    assert off % 8 == 0 and 0 <= step <= 255
+    units = (length + 7) // 8
+    l16 = (units * 8 - length) << 13 | units
+    b0 = (v6 | more << 1 | (key & 7) << 2 | ifx << 5 | opts << 6 | expire << 7)
+    return struct.pack("!BHHBBB", b0, off // 8, l16, step, seed & 0xFF, key >> 3)
+
+
+def cut(total, step, **kw):
+    """The pieces of a @total-byte payload, @step bytes each, in order."""
+    return [op(o, min(step, total - o), o + step < total, seed=o // step, **kw)
+            for o in range(0, total, step)]
+
+
+def sequences():
+    q = {}
+    q["v4-in-order"] = b"".join(cut(3000, 1480))
+    q["v6-in-order"] = b"".join(cut(3000, 1232, v6=True))
+    q["v4-reverse"] = b"".join(reversed(cut(5000, 1000)))
+    q["v6-reverse"] = b"".join(reversed(cut(5000, 1000, v6=True)))
+    eights = cut(64, 8)
+    q["v4-eights-shuffled"] = b"".join(eights[i] for i in (3, 7, 0, 5, 1, 6, 2, 4))
+    q["v4-options"] = b"".join(cut(2000, 1440, opts=True))
+    q["two-keys-interleaved"] = b"".join(
+        a + b for a, b in zip(cut(4000, 1000, key=1), cut(4000, 1000, key=2, v6=True)))
+    q["two-interfaces"] = b"".join(cut(2000, 1000, ifx=0) + cut(2000, 1000, ifx=1))
+    q["duplicates"] = (op(0, 16, True, seed=1) + op(0, 16, True, seed=2) +
+                       op(8, 8, True, seed=3) + op(16, 24, False, seed=4))
+    q["overlap-tail"] = op(0, 16, True) + op(8, 16, True) + op(16, 16, False)
+    q["overlap-two-runs"] = (op(0, 8, True) + op(16, 8, True) + op(32, 8, True) +
+                             op(0, 24, True))
+    q["v6-overlap"] = op(0, 16, True, v6=True) + op(8, 16, False, v6=True)
+    q["v4-tail-cut"] = op(0, 12, True, seed=5) + op(8, 100, False, seed=6)
+    q["v4-four-bytes"] = op(0, 8, True) + op(8, 4, True) + op(8, 8, False)
+    q["v6-unaligned"] = (op(0, 16, True, v6=True) + op(16, 100, True, v6=True) +
+                         op(16, 24, False, v6=True))
+    q["conflicting-ends"] = op(64, 64, False) + op(0, 64, True) + op(0, 96, False)
+    q["v4-largest"] = b"".join(cut(65515, 1480))
+    q["v6-largest"] = b"".join(cut(65535, 1232, v6=True))
+    q["v4-oversize"] = op(0, 1480, True) + op(65512, 4, False)
+    q["v6-oversize"] = op(0, 1232, True, v6=True) + op(65528, 8, False, v6=True)
+    # Timeouts: 30 s for IPv4, 60 s for IPv6, from the first fragment.
+    q["timeouts"] = (op(0, 8, True) + op(0, 8, True, v6=True) +
+                     op(8, 8, True, step=255) +            # 65 s later: both gone
+                     op(8, 8, False, v6=True, step=0) +
+                     op(0, 0, expire=True, step=200) +
+                     op(0, 8, True, v6=True, step=0))
+    q["expire-ops"] = (op(0, 8, True) + op(0, 0, expire=True, step=255) +
+                       op(0, 8, True, v6=True, key=3) + op(0, 0, expire=True, step=250))
+    # Evictions: small datagrams of both families first, then growing ones
+    # take the table (256 KiB) over its cap.
+    ev = [op(0, 8, True, key=k, v6=bool(k & 1)) for k in range(8)]
+    for k in range(8):
+        ev.append(op(8, 64000, True, key=k, v6=bool(k & 1), seed=k))
+    ev.append(op(64008, 16, False, key=7, v6=True))
+    q["evictions"] = b"".join(ev)
+    # A flood of first fragments that never complete, IPv4 and IPv6 in
+    # turn (so that neither family's list runs empty while the table is full).
+    q["flood"] = b"".join(op(0, 1480, True, key=k, v6=bool(k & 1), step=3)
+                          for k in range(200))
+    return q
+
+
 def write(directory, files):
     os.makedirs(directory, exist_ok=True)
     for name in os.listdir(directory):
@@ -225,7 +297,9 @@ def main():
     cfg = {"seed-%s.conf" % name: data for name, data in configs().items()}
     write(os.path.join(HERE, "corpus", "packet"), pkt)
     write(os.path.join(HERE, "corpus", "config"), cfg)
-    print("%d packet seeds, %d config seeds" % (len(pkt), len(cfg)))
+    seq = {"seed-%s" % name: data for name, data in sequences().items()}
+    write(os.path.join(HERE, "corpus", "reasm"), seq)
+    print("%d packet seeds, %d config seeds, %d reasm seeds" % (len(pkt), len(cfg), len(seq)))
     return 0
 
 
