@@ -238,26 +238,47 @@ static void classify6(const uint8_t *p, size_t len, int verify, struct request *
 /* The reply                                                          */
 /* ------------------------------------------------------------------ */
 
+/* The reply's options: only Record Route and Timestamp, whole, then EOL. */
+static int reply_options_ok(const uint8_t *opt, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && opt[i] != 0) {
+		if ((opt[i] != 7 && opt[i] != 68) || len - i < 2 || opt[i + 1] < 3 ||
+		    opt[i + 1] > len - i)
+			return 0;
+		i += opt[i + 1];
+	}
+	for (; i < len; i++)
+		if (opt[i] != 0)
+			return 0;
+	return 1;
+}
+
 static void check_reply4(const uint8_t *req, const uint8_t *rep, size_t replen,
 			 const struct request *r)
 {
-	const uint8_t *qicmp = req + r->hlen, *icmp = rep + 20;
+	size_t rhlen = (size_t)(rep[0] & 0x0f) * 4;
+	const uint8_t *qicmp = req + r->hlen, *icmp = rep + rhlen;
 	uint16_t want;
 
-	CHECK(replen == 20 + r->msglen, "IPv4 reply length is the request's less its options");
-	CHECK(rep[0] == 0x45, "IPv4 reply: version 4, IHL 5 (options stripped)");
+	CHECK(rep[0] >> 4 == 4 && rhlen >= 20 && rhlen <= r->hlen,
+	      "IPv4 reply: version 4, options never more than the request's");
+	CHECK(replen == rhlen + r->msglen, "IPv4 reply length is its header and the message");
+	CHECK(reply_options_ok(rep + 20, rhlen - 20), "IPv4 reply echoes only RR and TS");
 	CHECK(get16(rep + 2) == replen, "IPv4 reply: total length field");
-	CHECK((get16(rep + 6) & 0x3fff) == 0, "IPv4 reply is not a fragment");
+	CHECK(get16(rep + 6) == 0, "IPv4 reply: no fragment, no DF (as Linux's replies)");
 	CHECK(rep[8] == TE_REPLY_TTL, "IPv4 reply TTL");
 	CHECK(rep[9] == 1, "IPv4 reply protocol ICMP");
 	CHECK(!memcmp(rep + 12, req + 16, 4), "IPv4 reply source is the request's destination");
 	CHECK(!memcmp(rep + 16, req + 12, 4), "IPv4 reply destination is the request's source");
 	if (r->ip_csum_ok || r->hlen > 20) {
-		/* Valid in, or a header rebuilt without options: valid out. */
-		CHECK(sum_ok(oc_sum(0, rep, 20)), "IPv4 reply header checksum valid");
+		/* Valid in, or a header rebuilt with its options: valid out. */
+		CHECK(sum_ok(oc_sum(0, rep, rhlen)), "IPv4 reply header checksum valid");
 	} else {
-		/* Only the TTL/protocol word changed; the address swap sums the same. */
+		/* The TTL/protocol and flags words changed; the address swap sums the same. */
 		want = rfc1624(get16(req + 10), get16(req + 8), TE_REPLY_TTL << 8 | 1);
+		want = rfc1624(want, get16(req + 6), 0);
 		CHECK(get16(rep + 10) == want, "IPv4 header checksum updated by RFC 1624");
 	}
 
