@@ -652,7 +652,8 @@ START_TEST(reload_applies_the_difference_in_place)
 	ck_assert_uint_eq(if_nametoindex("te2"), te2);
 	ck_assert_uint_eq(if_nametoindex("te1"), 0);
 	ck_assert_uint_ne(if_nametoindex("te3"), 0);
-	ck_assert_int_eq(tunecho_stats(t, (size_t)tunecho_iface_find(t, "te0"), &st, sizeof(st)), 0);
+	ck_assert_int_eq(tunecho_stats(t, (size_t)tunecho_iface_find(t, "te0"), &st, sizeof(st)),
+			 0);
 	ck_assert_uint_eq(st.replies, 2); /* its counters go on */
 	te_sh_out(out, sizeof(out), "ip addr show dev te2; ip route show dev te2");
 	ck_assert_msg(strstr(out, "mtu 1400") && strstr(out, "2001:db8:2::1/64") &&

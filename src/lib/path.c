@@ -147,7 +147,8 @@ int te_iface_rx_update(struct te_iface *ifc)
 			n +=
 			    te_ipin_broadcasts(ntohl(on_link->addr.v4.s_addr), on_link->len, b + n);
 	}
-	qsort(b, n, sizeof(*b), cmp_u32);
+	if (n)
+		qsort(b, n, sizeof(*b), cmp_u32);
 	free(ifc->bcast);
 	ifc->bcast = b;
 	ifc->n_bcast = n;

@@ -401,4 +401,3 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 	te_json_raw(&j, gauges);
 	return te_json_end(&j);
 }
-
