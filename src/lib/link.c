@@ -445,7 +445,7 @@ static enum te_link_status ns_in(const struct te_link *lk, const uint8_t *frame,
 	uint8_t mac[TE_ETH_ALEN], gmac[TE_ETH_ALEN];
 	enum te_link_kind kind;
 
-	if (ip[IP6_HOPS] != 255 || icmp[1] != 0 || plen < ND_LEN || target[0] == 0xff ||
+	if (plen < ND_LEN || ip[IP6_HOPS] != 255 || icmp[1] != 0 || target[0] == 0xff ||
 	    icmp6_csum(ip, icmp, plen) != 0)
 		return drop(res, TE_LINK_BAD_NDP);
 	for (size_t off = ND_LEN; off < plen;) {
