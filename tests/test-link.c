@@ -871,6 +871,27 @@ START_TEST(test_ndp_other)
 	/* An MLD query, an echo to all nodes. */
 	expect_drop(&lk_auto, echo6(all_nodes_mac, all_nodes, 58, 130), TE_LINK_NDP_OTHER);
 	expect_drop(&lk_auto, echo6(all_nodes_mac, all_nodes, 58, 128), TE_LINK_NDP_OTHER);
+	/* MLD as the kernel sends it, behind a Hop-by-Hop header. */
+	{
+		uint8_t ll[16], g[1][16];
+		size_t n = 0;
+
+		te_link_ll_from_mac(peer_mac, ll);
+		te_link_solicited_node(peer6, g[0]);
+		ck_assert_int_eq(te_link_mld_report(peer_mac, ll, (const uint8_t(*)[16])g, 1,
+						    TE_MLD_CHANGE_TO_EXCLUDE, frame, sizeof(frame),
+						    &n),
+				 0);
+		expect_drop(&lk_auto, n, TE_LINK_NDP_OTHER);
+		/* the same as a query (type 130) to all nodes */
+		memcpy(frame, all_nodes_mac, 6);
+		memcpy(frame + 14 + 24, all_nodes, 16);
+		frame[14 + 48] = 130;
+		expect_drop(&lk_auto, n, TE_LINK_NDP_OTHER);
+		/* Hop-by-Hop before something else, to a group: not for a host. */
+		frame[14 + 40] = 17;
+		expect_drop(&lk_auto, n, TE_LINK_NOT_FOR_US);
+	}
 	/* No ICMPv6 header at all: a datagram, for IP in to refuse. */
 	echo6(m, host6, 58, 135);
 	put16(frame + 18, 0);

@@ -515,8 +515,12 @@ static enum te_link_status ip6_in(const struct te_link *lk, const uint8_t *frame
 		if (type >= ICMP6_RS && type <= ICMP6_REDIRECT)
 			return drop(res, TE_LINK_NDP_OTHER);
 		if (mac_multicast(frame + ETH_DST))
-			return drop(res, TE_LINK_NDP_OTHER); /* MLD, echo to a group, ... */
+			return drop(res, TE_LINK_NDP_OTHER); /* echo to a group, ... */
 	}
+	/* MLD rides behind a Hop-by-Hop header with Router Alert (RFC 3810 §5). */
+	if (ip[IP6_NH] == NH_HOP && mac_multicast(frame + ETH_DST) && avail >= IP6_HLEN + 8 &&
+	    ip[IP6_HLEN] == NH_ICMPV6)
+		return drop(res, TE_LINK_NDP_OTHER);
 	if (mac_multicast(frame + ETH_DST) || lookup(lk, AF_INET6, ip + IP6_DST) != TE_LINK_HOST ||
 	    !to_host_mac(lk, frame, AF_INET6, ip + IP6_DST, mac))
 		return drop(res, TE_LINK_NOT_FOR_US);

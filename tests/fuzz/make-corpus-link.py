@@ -91,6 +91,17 @@ def echo6(dst_mac, dst, mtype=128):
     return eth(dst_mac, PEER_MAC, 0x86DD) + icmp6(ip6("2001:db8:0:5::7"), ip6(dst), msg, 64)
 
 
+def mld_report():
+    """An MLDv2 report joining ff02::1:ff00:7, behind Hop-by-Hop Router Alert."""
+    src, dst = ip6("fe80::ff:fe00:aa"), ip6("ff02::16")
+    msg = struct.pack("!BBHHH", 143, 0, 0, 0, 1) + struct.pack("!BBH", 4, 0, 0) + solicited(
+        "2001:db8:0:5::7")
+    pseudo = src + dst + struct.pack("!IxxxB", len(msg), 58)
+    msg = msg[:2] + struct.pack("!H", csum(pseudo + msg)) + msg[4:]
+    hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])
+    return struct.pack("!IHBB", 0x60000000, len(hbh) + len(msg), 0, 1) + src + dst + hbh + msg
+
+
 def frames():
     h4, h6 = "198.18.4.5", "2001:db8:0:4::5"
     peer4, peer6 = "198.18.4.200", "2001:db8:0:5::7"
@@ -116,6 +127,7 @@ def frames():
         "echo4-bcast": echo4(BCAST, h4),
         "echo6": echo6(HOST_MAC, h6),
         "mld-query": echo6(group_mac(ip6("ff02::1")), "ff02::1", 130),
+        "mld-report": eth(group_mac(ip6("ff02::16")), PEER_MAC, 0x86DD) + mld_report(),
         "vlan": eth(HOST_MAC, PEER_MAC, 0x8100) + b"\x00\x05\x08\x00" + echo4(HOST_MAC, h4)[14:],
         "lldp": eth(bytes.fromhex("0180c200000e"), PEER_MAC, 0x88CC) + b"\x02\x07\x04" + PEER_MAC,
         "runt": eth(BCAST, PEER_MAC, 0x0806)[:10],
