@@ -517,6 +517,31 @@ START_TEST(test_arp_golden)
 }
 END_TEST
 
+/* IEEE 802 hardware (6): Linux answers it on Ethernet, as type 1
+ * (test-link-kernel checks the kernel's reply is golden_arp_rep). */
+START_TEST(test_arp_ieee802_answered)
+{
+	memcpy(frame, golden_arp_req, sizeof(golden_arp_req));
+	put16(frame + 14, 6);
+	ck_assert_int_eq(in(&lk_fixed, sizeof(golden_arp_req)), TE_LINK_REPLY);
+	ck_assert_uint_eq(res.reply_len, sizeof(golden_arp_rep));
+	ck_assert_mem_eq(res.reply, golden_arp_rep, sizeof(golden_arp_rep));
+}
+END_TEST
+
+/* An RFC 5227 probe: golden_arp_rep with target IP 0.0.0.0 (test-link-kernel:
+ * the kernel's reply is that too). */
+START_TEST(test_arp_probe_golden)
+{
+	memcpy(frame, golden_arp_req, sizeof(golden_arp_req));
+	memset(frame + 14 + 14, 0, 4);
+	ck_assert_int_eq(in(&lk_fixed, sizeof(golden_arp_req)), TE_LINK_REPLY);
+	ck_assert_uint_eq(res.reply_len, sizeof(golden_arp_rep));
+	ck_assert_mem_eq(res.reply, golden_arp_rep, 14 + 24);
+	ck_assert_mem_eq(res.reply + 14 + 24, "\0\0\0\0", 4);
+}
+END_TEST
+
 START_TEST(test_arp_reply_fields)
 {
 	uint8_t m[6];
@@ -584,7 +609,11 @@ START_TEST(test_arp_bad)
 	size_t n;
 
 	n = arp(bcast, 1, peer_mac, peer4, host4);
-	put16(frame + 14, 6); /* IEEE 802 hardware */
+	put16(frame + 14, 8); /* Token Ring's successor, say: not Ethernet */
+	expect_drop(&lk_auto, n, TE_LINK_BAD_ARP);
+	put16(frame + 14, 0);
+	expect_drop(&lk_auto, n, TE_LINK_BAD_ARP);
+	put16(frame + 14, 0x0100);
 	expect_drop(&lk_auto, n, TE_LINK_BAD_ARP);
 	arp(bcast, 1, peer_mac, peer4, host4);
 	put16(frame + 16, 0x86dd);
@@ -1212,6 +1241,8 @@ static Suite *link_suite(void)
 	tc = tcase_create("arp");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_arp_golden);
+	tcase_add_test(tc, test_arp_ieee802_answered);
+	tcase_add_test(tc, test_arp_probe_golden);
 	tcase_add_test(tc, test_arp_reply_fields);
 	tcase_add_test(tc, test_arp_unicast_elsewhere);
 	tcase_add_test(tc, test_arp_probe_defended);

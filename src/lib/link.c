@@ -325,8 +325,11 @@ static enum te_link_status arp_in(const struct te_link *lk, const uint8_t *frame
 
 	if (len - TE_ETH_HLEN < ARP_LEN)
 		return drop(res, TE_LINK_RUNT);
-	if (get16(a + ARP_HTYPE) != 1 || get16(a + ARP_PTYPE) != TE_ETH_P_IP ||
-	    a[ARP_HLEN] != TE_ETH_ALEN || a[ARP_PLEN] != 4 || get16(a + ARP_OP) != 1)
+	/* Hardware type 1, or 6 (IEEE 802), which Linux's arp_process() takes on
+	 * Ethernet too, answering as type 1. */
+	if ((get16(a + ARP_HTYPE) != 1 && get16(a + ARP_HTYPE) != 6) ||
+	    get16(a + ARP_PTYPE) != TE_ETH_P_IP || a[ARP_HLEN] != TE_ETH_ALEN || a[ARP_PLEN] != 4 ||
+	    get16(a + ARP_OP) != 1)
 		return drop(res, TE_LINK_BAD_ARP);
 	/* A sender no reply could go to, or an address no host may have. */
 	if (mac_multicast(sha) || mac_zero(sha) || ip4_multicast_or_bcast(spa) ||

@@ -21,12 +21,11 @@
  *    that is its IP destination, the datagram exactly the rest of the
  *    frame, the peer MAC the frame's source;
  *  - TE_LINK_REPLY only for an ARP request or an NS valid by this file's
- *    own reading of RFC 826 and RFC 4861 §7.1.1 (hop limit 255, checksum,
- *    code 0), for a host; the reply lies within its buffer and parses back
- *    as a valid ARP frame (Ethernet/IPv4, op 2, or op 1 for a defence, from
- *    the host's MAC) or NA (hop limit 255, checksum valid, R clear, O set,
- *    S set unless sent to ff02::1 at 33:33:00:00:00:01, target the host
- *    and the source, a target link-layer option with the source MAC).
+ *    own reading of RFC 826 (hardware type 1 or, as Linux, 6) and RFC 4861 §7.1.1 (hop limit 255,
+ * checksum, code 0), for a host; the reply lies within its buffer and parses back as a valid ARP
+ * frame (Ethernet/IPv4, op 2, or op 1 for a defence, from the host's MAC) or NA (hop limit 255,
+ * checksum valid, R clear, O set, S set unless sent to ff02::1 at 33:33:00:00:00:01, target the
+ * host and the source, a target link-layer option with the source MAC).
  *
  * The checksum here is this file's own, not the library's.
  */
@@ -138,8 +137,8 @@ static void check_arp(const struct te_link *lk, const uint8_t *f, size_t len,
 
 	/* The request. */
 	CHECK(len >= 14 + 28, "a whole ARP request");
-	CHECK(get16(q) == 1 && get16(q + 2) == 0x0800 && q[4] == 6 && q[5] == 4 &&
-		  get16(q + 6) == 1,
+	CHECK((get16(q) == 1 || get16(q) == 6) && get16(q + 2) == 0x0800 && q[4] == 6 &&
+		  q[5] == 4 && get16(q + 6) == 1,
 	      "an Ethernet/IPv4 ARP request");
 	CHECK(is_host4(q + 24), "for a host");
 	te_link_host_mac(lk, AF_INET, q + 24, mac);
