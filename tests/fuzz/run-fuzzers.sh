@@ -44,7 +44,7 @@ export UBSAN_OPTIONS ASAN_OPTIONS
 
 status=0
 summary=
-for name in packet config reasm; do
+for name in packet config reasm link ipin; do
 	exe=$build/tests/fuzz/fuzz-$name
 	corpus=$here/corpus/$name
 	if [ ! -x "$exe" ]; then
