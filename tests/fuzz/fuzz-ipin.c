@@ -16,19 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "frag.h"
 #include "ipin.h"
 #include "packet.h"
 #include "reasm.h"
-
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", __FILE__,          \
-				__LINE__, what, #cond);                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define CAP (256u << 10)
 
@@ -38,11 +30,6 @@ static uint64_t clock_ms(void *arg)
 {
 	(void)arg;
 	return now;
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)(p[0] << 8 | p[1]);
 }
 
 /* Cut @reply at @mtu and check the fragments against it. */
@@ -64,7 +51,7 @@ static void check_fragments(const uint8_t *reply, size_t len, unsigned mtu)
 	while (te_frag_next(&it, &payload, &plen)) {
 		unsigned limit = v4 ? (mtu < TE_MIN_MTU4 ? TE_MIN_MTU4 : mtu)
 				    : (mtu < TE_MIN_MTU6 ? TE_MIN_MTU6 : mtu);
-		unsigned field = v4 ? get16(it.hdr + 6) : get16(it.hdr + 42);
+		unsigned field = v4 ? te_get16(it.hdr + 6) : te_get16(it.hdr + 42);
 		unsigned offset = v4 ? (field & 0x1fff) * 8 : field & 0xfff8;
 		bool more = v4 ? field & 0x2000 : field & 1;
 

@@ -35,28 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "link.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define MODE_FIXED 0x01
-
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			violation(__LINE__, #cond, what);                                          \
-	} while (0)
-
-static void violation(int line, const char *cond, const char *what)
-{
-	fprintf(stderr, "fuzz-link.c:%d: invariant violated: %s (%s)\n", line, what, cond);
-	abort();
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)(p[0] << 8 | p[1]);
-}
 
 /* RFC 1071, 16 bits at a time, end-around carry. */
 static uint16_t oc_add(uint16_t a, uint16_t b)
@@ -71,7 +53,7 @@ static uint16_t oc_sum(uint16_t s, const uint8_t *p, size_t len)
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		s = oc_add(s, (uint16_t)get16(p + i));
+		s = oc_add(s, (uint16_t)te_get16(p + i));
 	if (i < len)
 		s = oc_add(s, (uint16_t)(p[i] << 8));
 	return s;
@@ -106,7 +88,7 @@ static int is_host6(const uint8_t *a)
 static void check_ip(const struct te_link *lk, const uint8_t *f, size_t len,
 		     const struct te_link_result *r)
 {
-	unsigned type = get16(f + 12);
+	unsigned type = te_get16(f + 12);
 	const uint8_t *ip = f + 14;
 	uint8_t mac[6];
 
@@ -137,8 +119,8 @@ static void check_arp(const struct te_link *lk, const uint8_t *f, size_t len,
 
 	/* The request. */
 	CHECK(len >= 14 + 28, "a whole ARP request");
-	CHECK((get16(q) == 1 || get16(q) == 6) && get16(q + 2) == 0x0800 && q[4] == 6 &&
-		  q[5] == 4 && get16(q + 6) == 1,
+	CHECK((te_get16(q) == 1 || te_get16(q) == 6) && te_get16(q + 2) == 0x0800 && q[4] == 6 &&
+		  q[5] == 4 && te_get16(q + 6) == 1,
 	      "an Ethernet/IPv4 ARP request");
 	CHECK(is_host4(q + 24), "for a host");
 	te_link_host_mac(lk, AF_INET, q + 24, mac);
@@ -146,18 +128,19 @@ static void check_arp(const struct te_link *lk, const uint8_t *f, size_t len,
 	      "broadcast, or to the host's MAC");
 	/* The reply. */
 	CHECK(r->reply_len == 42, "ARP reply length");
-	CHECK(!memcmp(r->reply + 6, mac, 6) && get16(r->reply + 12) == 0x0806, "from the host");
-	CHECK(get16(a) == 1 && get16(a + 2) == 0x0800 && a[4] == 6 && a[5] == 4, "ARP header");
+	CHECK(!memcmp(r->reply + 6, mac, 6) && te_get16(r->reply + 12) == 0x0806, "from the host");
+	CHECK(te_get16(a) == 1 && te_get16(a + 2) == 0x0800 && a[4] == 6 && a[5] == 4,
+	      "ARP header");
 	CHECK(!memcmp(a + 8, mac, 6) && !memcmp(a + 14, q + 24, 4), "sender: the host");
 	if (r->answer == TE_LINK_ARP_REPLY) {
-		CHECK(get16(a + 6) == 2, "op reply");
+		CHECK(te_get16(a + 6) == 2, "op reply");
 		CHECK(!memcmp(a + 18, q + 8, 6) && !memcmp(a + 24, q + 14, 4),
 		      "target: the requester");
 		CHECK(!memcmp(r->reply, q + 8, 6), "to the requester's MAC");
 	} else {
 		CHECK(r->answer == TE_LINK_ARP_DEFEND, "an ARP answer");
 		CHECK(!memcmp(q + 14, q + 24, 4), "a defence only against a gratuitous ARP");
-		CHECK(get16(a + 6) == 1 && !memcmp(a + 24, q + 24, 4), "an announcement");
+		CHECK(te_get16(a + 6) == 1 && !memcmp(a + 24, q + 24, 4), "an announcement");
 		CHECK(!memcmp(r->reply, "\xff\xff\xff\xff\xff\xff", 6), "broadcast");
 	}
 }
@@ -171,8 +154,8 @@ static void check_na(const struct te_link *lk, const uint8_t *f, size_t len,
 	size_t plen;
 
 	/* The request. */
-	CHECK(get16(f + 12) == 0x86dd && len >= 14 + 40 + 24, "an IPv6 NS");
-	plen = get16(q + 4);
+	CHECK(te_get16(f + 12) == 0x86dd && len >= 14 + 40 + 24, "an IPv6 NS");
+	plen = te_get16(q + 4);
 	CHECK(plen >= 24 && plen <= len - 54, "whole");
 	CHECK(q[6] == 58 && q[7] == 255 && q[40] == 135 && q[41] == 0, "hop limit 255, code 0");
 	CHECK(icmp6_ok(q, plen), "checksum valid");
@@ -180,8 +163,9 @@ static void check_na(const struct te_link *lk, const uint8_t *f, size_t len,
 	te_link_host_mac(lk, AF_INET6, q + 48, mac);
 	/* The reply. */
 	CHECK(r->reply_len == 14 + 40 + 32, "NA length");
-	CHECK(!memcmp(r->reply + 6, mac, 6) && get16(r->reply + 12) == 0x86dd, "from the host");
-	CHECK(ip[0] == 0x60 && get16(ip + 4) == 32 && ip[6] == 58 && ip[7] == 255, "IPv6 header");
+	CHECK(!memcmp(r->reply + 6, mac, 6) && te_get16(r->reply + 12) == 0x86dd, "from the host");
+	CHECK(ip[0] == 0x60 && te_get16(ip + 4) == 32 && ip[6] == 58 && ip[7] == 255,
+	      "IPv6 header");
 	CHECK(!memcmp(ip + 8, q + 48, 16) && !memcmp(icmp + 8, q + 48, 16), "from the target");
 	CHECK(icmp[0] == 136 && icmp[1] == 0 && icmp6_ok(ip, 32), "a valid NA");
 	CHECK(!(icmp[4] & 0x80) && (icmp[4] & 0x20), "R clear, O set");
@@ -241,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case TE_LINK_REPLY:
 		CHECK(r.reply_len <= sizeof(r.reply), "the reply fits its buffer");
 		CHECK(len >= 14 && !(f[6] & 1), "an answer only to a unicast source");
-		if (get16(f + 12) == 0x0806)
+		if (te_get16(f + 12) == 0x0806)
 			check_arp(&lk, f, len, &r);
 		else
 			check_na(&lk, f, len, &r);

@@ -44,28 +44,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define MODE_VERIFY 0x01
-
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			violation(__LINE__, #cond, what);                                          \
-	} while (0)
-
-static void violation(int line, const char *cond, const char *what)
-{
-	fprintf(stderr, "fuzz-packet.c:%d: invariant violated: %s (%s)\n", line, what, cond);
-	abort();
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -90,7 +72,7 @@ static uint16_t oc_sum(uint16_t s, const uint8_t *p, size_t len)
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		s = oc_add(s, get16(p + i));
+		s = oc_add(s, te_get16(p + i));
 	if (i < len)
 		s = oc_add(s, (uint16_t)(p[i] << 8));
 	return s;
@@ -176,10 +158,10 @@ static void classify4(const uint8_t *p, size_t len, int verify, struct request *
 	r->hlen = (size_t)(p[0] & 0x0f) * 4;
 	if (r->hlen < 20 || r->hlen > len)
 		return;
-	totlen = get16(p + 2);
+	totlen = te_get16(p + 2);
 	if (totlen < r->hlen + 8 || totlen > len)
 		return;
-	if (get16(p + 6) & 0x3fff) /* MF or an offset */
+	if (te_get16(p + 6) & 0x3fff) /* MF or an offset */
 		return;
 	if (!ip4_options_ok(p + 20, r->hlen - 20))
 		return;
@@ -215,7 +197,7 @@ static void classify6(const uint8_t *p, size_t len, int verify, struct request *
 	if (len < 40 || p[0] >> 4 != 6)
 		return;
 	r->hlen = 40;
-	plen = get16(p + 4);
+	plen = te_get16(p + 4);
 	if (plen < 8 || plen > len - 40)
 		return;
 	/* Sources: RFC 4443 §4.1; a multicast destination would make the
@@ -266,8 +248,8 @@ static void check_reply4(const uint8_t *req, const uint8_t *rep, size_t replen,
 	      "IPv4 reply: version 4, options never more than the request's");
 	CHECK(replen == rhlen + r->msglen, "IPv4 reply length is its header and the message");
 	CHECK(reply_options_ok(rep + 20, rhlen - 20), "IPv4 reply echoes only RR and TS");
-	CHECK(get16(rep + 2) == replen, "IPv4 reply: total length field");
-	CHECK(get16(rep + 6) == 0, "IPv4 reply: no fragment, no DF (as Linux's replies)");
+	CHECK(te_get16(rep + 2) == replen, "IPv4 reply: total length field");
+	CHECK(te_get16(rep + 6) == 0, "IPv4 reply: no fragment, no DF (as Linux's replies)");
 	CHECK(rep[8] == TE_REPLY_TTL, "IPv4 reply TTL");
 	CHECK(rep[9] == 1, "IPv4 reply protocol ICMP");
 	CHECK(!memcmp(rep + 12, req + 16, 4), "IPv4 reply source is the request's destination");
@@ -277,9 +259,9 @@ static void check_reply4(const uint8_t *req, const uint8_t *rep, size_t replen,
 		CHECK(sum_ok(oc_sum(0, rep, rhlen)), "IPv4 reply header checksum valid");
 	} else {
 		/* The TTL/protocol and flags words changed; the address swap sums the same. */
-		want = rfc1624(get16(req + 10), get16(req + 8), TE_REPLY_TTL << 8 | 1);
-		want = rfc1624(want, get16(req + 6), 0);
-		CHECK(get16(rep + 10) == want, "IPv4 header checksum updated by RFC 1624");
+		want = rfc1624(te_get16(req + 10), te_get16(req + 8), TE_REPLY_TTL << 8 | 1);
+		want = rfc1624(want, te_get16(req + 6), 0);
+		CHECK(te_get16(rep + 10) == want, "IPv4 header checksum updated by RFC 1624");
 	}
 
 	CHECK(icmp[0] == 0 && icmp[1] == 0, "ICMP reply: type 0 code 0");
@@ -288,8 +270,8 @@ static void check_reply4(const uint8_t *req, const uint8_t *rep, size_t replen,
 	if (r->icmp_csum_ok) {
 		CHECK(sum_ok(oc_sum(0, icmp, r->msglen)), "ICMP reply checksum valid");
 	} else {
-		want = rfc1624(get16(qicmp + 2), 8 << 8, 0 << 8);
-		CHECK(get16(icmp + 2) == want, "ICMP checksum updated by RFC 1624");
+		want = rfc1624(te_get16(qicmp + 2), 8 << 8, 0 << 8);
+		CHECK(te_get16(icmp + 2) == want, "ICMP checksum updated by RFC 1624");
 	}
 }
 
@@ -301,7 +283,7 @@ static void check_reply6(const uint8_t *req, const uint8_t *rep, size_t replen,
 
 	CHECK(replen == 40 + r->msglen, "IPv6 reply length is the request's");
 	CHECK(rep[0] >> 4 == 6, "IPv6 reply version");
-	CHECK(get16(rep + 4) == r->msglen, "IPv6 reply payload length");
+	CHECK(te_get16(rep + 4) == r->msglen, "IPv6 reply payload length");
 	CHECK(rep[6] == 58, "IPv6 reply next header ICMPv6");
 	CHECK(rep[7] == TE_REPLY_TTL, "IPv6 reply hop limit");
 	CHECK(!memcmp(rep + 8, req + 24, 16), "IPv6 reply source is the request's destination");
@@ -313,8 +295,8 @@ static void check_reply6(const uint8_t *req, const uint8_t *rep, size_t replen,
 		CHECK(sum_ok(oc_sum(pseudo6(rep, r->msglen), icmp, r->msglen)),
 		      "ICMPv6 reply checksum valid over the pseudo-header");
 	} else {
-		want = rfc1624(get16(req + 42), 128 << 8, 129 << 8);
-		CHECK(get16(icmp + 2) == want, "ICMPv6 checksum updated by RFC 1624");
+		want = rfc1624(te_get16(req + 42), 128 << 8, 129 << 8);
+		CHECK(te_get16(icmp + 2) == want, "ICMPv6 checksum updated by RFC 1624");
 	}
 }
 

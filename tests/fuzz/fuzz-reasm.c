@@ -45,32 +45,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "reasm.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CAP   (256u << 10)
 #define T4_MS 30000u
 #define T6_MS 60000u
 #define NKEYS 1024
 #define OP    8
-
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			violation(__LINE__, #cond, what);                                          \
-	} while (0)
-
-static void violation(int line, const char *cond, const char *what)
-{
-	fprintf(stderr, "fuzz-reasm.c:%d: invariant violated: %s (%s)\n", line, what, cond);
-	abort();
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)(p[0] << 8 | p[1]);
-}
 
 static void put16(uint8_t *p, unsigned v)
 {
@@ -84,7 +66,7 @@ static unsigned oc_sum(const uint8_t *p, size_t len)
 	uint32_t s = 0;
 
 	for (size_t i = 0; i + 1 < len; i += 2)
-		s += get16(p + i);
+		s += te_get16(p + i);
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return s;
@@ -248,9 +230,9 @@ static void check_output(const struct key_model *k, size_t len, uint8_t proto)
 	if (k->family == AF_INET) {
 		CHECK(len <= 65535, "DONE: an IPv4 datagram of 65535 bytes at most");
 		CHECK(out[0] == k->hdr[0] && out[1] == k->hdr[1], "IPv4: version, IHL, TOS");
-		CHECK(get16(out + 2) == len, "IPv4: total length");
+		CHECK(te_get16(out + 2) == len, "IPv4: total length");
 		CHECK(!memcmp(out + 4, k->hdr + 4, 2), "IPv4: identification");
-		CHECK(get16(out + 6) == (get16(k->hdr + 6) & 0x4000u),
+		CHECK(te_get16(out + 6) == (te_get16(k->hdr + 6) & 0x4000u),
 		      "IPv4: DF kept, MF/offset 0");
 		CHECK(!memcmp(out + 8, k->hdr + 8, 2), "IPv4: TTL, protocol");
 		CHECK(!memcmp(out + 12, k->hdr + 12, k->hlen - 12), "IPv4: addresses, options");
@@ -258,7 +240,7 @@ static void check_output(const struct key_model *k, size_t len, uint8_t proto)
 	} else {
 		CHECK(len <= 40 + 65535, "DONE: an IPv6 payload of 65535 bytes at most");
 		CHECK(!memcmp(out, k->hdr, 4), "IPv6: version, class, flow");
-		CHECK(get16(out + 4) == k->end, "IPv6: payload length");
+		CHECK(te_get16(out + 4) == k->end, "IPv6: payload length");
 		CHECK(out[6] == proto, "IPv6: the Fragment header's next header");
 		CHECK(!memcmp(out + 7, k->hdr + 7, 33), "IPv6: hop limit, addresses");
 	}
@@ -268,7 +250,7 @@ static void build(struct te_frag_in *f, const uint8_t *op, int *key)
 {
 	bool v6 = op[0] & 1, more = op[0] & 2, opts = !v6 && (op[0] & 0x40);
 	unsigned idx = (op[7] & 0x1fu) << 3 | ((op[0] >> 2) & 7), ifx = (op[0] >> 5) & 1;
-	unsigned off = (get16(op + 1) & 0x1fff) * 8, l16 = get16(op + 3), seed = op[6];
+	unsigned off = (te_get16(op + 1) & 0x1fff) * 8, l16 = te_get16(op + 3), seed = op[6];
 	size_t len = (l16 & 0x1fff) * 8, hlen = v6 ? 40 : opts ? 60 : 20;
 	size_t max = v6 ? 65535 - 8 : 65535 - hlen;
 
