@@ -560,9 +560,10 @@ TUNECHO_EXPORT int tunecho_set_link_group(struct tunecho *t, uint32_t group);
 TUNECHO_EXPORT int tunecho_set_busy_poll(struct tunecho *t, unsigned usec);
 
 /**
- * Limits of fragment reassembly, for all interfaces of @t together:
- * @memory bytes held at most (buffers and bookkeeping; when a fragment
- * would go over, the oldest incomplete datagrams are evicted), and how
+ * Limits of fragment reassembly, for all interfaces of @t together,
+ * applied at once to what is held: @memory bytes held at most (buffers
+ * and bookkeeping; when a fragment would go over, the oldest incomplete
+ * datagrams are evicted, where Linux would refuse the new one), and how
  * long a datagram may take to be whole, counted from its first fragment:
  * @timeout4_ms for IPv4, @timeout6_ms for IPv6. Defaults as Linux's:
  * TUNECHO_REASSEMBLY_MEMORY, TUNECHO_REASSEMBLY_TIMEOUT4_MS and _6_MS.
@@ -657,9 +658,12 @@ TUNECHO_EXPORT int tunecho_stats_json(const struct tunecho *t, char *buf, size_t
  * (label "interface") tunecho_interface_serving and the counters
  * tunecho_received_packets_total, tunecho_received_bytes_total,
  * tunecho_replies_total, tunecho_sent_bytes_total,
- * tunecho_write_errors_total and tunecho_dropped_packets_total (labels
- * "interface" and "reason", every reason of tunecho_drop_reason_name()),
- * all present from the start at 0. No process_* metrics: those are the
+ * tunecho_write_errors_total, tunecho_received_fragments_total,
+ * tunecho_reassembled_datagrams_total, tunecho_sent_fragments_total and
+ * tunecho_dropped_packets_total (labels "interface" and "reason", every
+ * reason of tunecho_drop_reason_name()), all present from the start at 0;
+ * and the responder's gauges tunecho_reassembly_memory_bytes and
+ * tunecho_reassembly_pending_datagrams. No process_* metrics: those are the
  * process's to add. Returns the length of the whole text (excluding the
  * NUL), or -EINVAL for a NULL @t.
  */

@@ -242,6 +242,43 @@ static void assert_status(const char *resp, const char *status)
 	ck_assert_msg(strstr(resp, "\r\nConnection: close\r\n"), "%.300s", resp);
 }
 
+/*
+ * A client that hangs up before reading a reply bigger than one write:
+ * the next write gets EPIPE, which must not be a SIGPIPE that kills the
+ * daemon (review finding; 40 interfaces make /metrics some 80 KB).
+ */
+START_TEST(a_client_hanging_up_mid_reply_costs_the_daemon_nothing)
+{
+	struct td *d = malloc(sizeof(*d));
+	char *text = malloc(16384), *resp = malloc(BIG);
+	const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	size_t n;
+
+	n = (size_t)snprintf(text, 16384, "[global]\nmetrics = 127.0.0.1:%d\n", PORT);
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, 16384 - n,
+				      "[te%d]\naddress = 198.18.%d.1 peer 198.18.%d.2\n", i, i, i);
+	td_start(d, text, NULL);
+	for (int i = 0; i < 20; i++) {
+		int fd = connect_port(true);
+
+		/* Gone before the reply, as a scraper that timed out: the
+		 * daemon's first write draws a reset, the next one EPIPE. */
+		ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+		close(fd);
+		usleep(i % 2 ? 20000 : 0);
+	}
+	usleep(200000);
+	ck_assert_int_eq(kill(d->pid, 0), 0);
+	ck_assert_ptr_nonnull(get("/metrics", resp, BIG));
+	assert_status(resp, "HTTP/1.1 200 OK\r\n");
+	td_stop(d);
+	free(text);
+	free(resp);
+	free(d);
+}
+END_TEST
+
 START_TEST(a_unix_socket_serves_too)
 {
 	struct td *d = malloc(sizeof(*d));
@@ -373,6 +410,7 @@ int main(void)
 	tcase_add_test(tc, a_scrape_is_valid_and_matches_the_json_and_the_log);
 	tcase_add_test(tc, it_serves_as_nobody_under_seccomp);
 	tcase_add_test(tc, a_unix_socket_serves_too);
+	tcase_add_test(tc, a_client_hanging_up_mid_reply_costs_the_daemon_nothing);
 	tcase_add_test(tc, hostile_clients_get_their_answer_and_ping_f_is_not_disturbed);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);

@@ -865,6 +865,46 @@ START_TEST(test_ipv4_oversize_first_fragment_last)
 }
 END_TEST
 
+/*
+ * A duplicate final fragment still marks the end, as Linux's
+ * ip_frag_queue() learns it before inet_frag_queue_insert() finds the
+ * duplicate: data past that end then discards the datagram (review finding).
+ */
+START_TEST(test_duplicate_final_fragment_marks_the_end)
+{
+	int fam = fams[_i];
+	struct te_frag_in f;
+
+	dgram(fam, dg, 1000, 31);
+	table(4u << 20);
+	hold(dg, 0, 16, true);
+	f = piece(dg, 8, 8, false); /* inside [0, 16): a duplicate, ending at 16 */
+	ck_assert_int_eq(add(&f, 0), TE_REASM_HELD);
+	ck_assert_uint_eq(stats().duplicates, 1);
+	f = piece(dg, 16, 8, true);
+	expect_drop(&f, TUNECHO_DROP_FRAGMENT);
+	ck_assert_uint_eq(stats().pending, 0);
+}
+END_TEST
+
+/*
+ * The last fragment arrives first with a longer header than the first
+ * fragment will have: only the first fragment's header counts (Linux judges
+ * ip_hdrlen(head) + len at reassembly), so it is held, not refused.
+ */
+START_TEST(test_ipv4_later_fragment_header_does_not_count)
+{
+	struct te_frag_in f;
+
+	dgram4(dg, 65520, NULL, 0, 0x2225, 23); /* 20 + 65500 */
+	table(4u << 20);
+	f = piece(dg, 65472, 28, false);
+	f.hlen = 60; /* its own header, with 40 bytes of options */
+	ck_assert_int_eq(add(&f, 0), TE_REASM_HELD);
+	ck_assert_uint_eq(stats().pending, 1);
+}
+END_TEST
+
 /* IPv6: a payload of 65535 bytes; one more is refused. */
 START_TEST(test_ipv6_largest_datagram)
 {
@@ -883,7 +923,8 @@ START_TEST(test_ipv6_largest_datagram)
 	expect_drop(&f, TUNECHO_DROP_REASM_OVERSIZE);
 	hold(dg, 0, 1232, true);
 	expect_drop(&f, TUNECHO_DROP_REASM_OVERSIZE);
-	ck_assert_uint_eq(stats().pending, 0);
+	/* Only that fragment goes: Linux's ip6_frag_queue() keeps the queue. */
+	ck_assert_uint_eq(stats().pending, 1);
 }
 END_TEST
 
@@ -2003,6 +2044,8 @@ static Suite *reasm_suite(void)
 	tcase_add_test(tc, test_ipv4_largest_datagram);
 	tcase_add_test(tc, test_ipv4_oversize);
 	tcase_add_test(tc, test_ipv4_oversize_with_options);
+	tcase_add_loop_test(tc, test_duplicate_final_fragment_marks_the_end, 0, 2);
+	tcase_add_test(tc, test_ipv4_later_fragment_header_does_not_count);
 	tcase_add_test(tc, test_ipv4_oversize_first_fragment_last);
 	tcase_add_test(tc, test_ipv6_largest_datagram);
 	tcase_add_loop_test(tc, test_timeout_from_first_fragment, 0, 2);

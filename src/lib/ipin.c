@@ -248,6 +248,7 @@ static enum te_ipin_status ip6_in(struct te_ipin *in, const struct te_ipin_link 
 				    .hlen = IP6_HLEN,
 				    .data = p + off + 8,
 				    .len = end - off - 8,
+				    .unfrag = off - IP6_HLEN,
 				};
 				*flags |= TE_IPIN_FRAGMENT;
 				/* RFC 8200 §4.5: the first fragment holds every header
@@ -262,10 +263,6 @@ static enum te_ipin_status ip6_in(struct te_ipin *in, const struct te_ipin_link 
 				st = reassemble(in, link, &f, pkt);
 				if (st != TE_IPIN_DATAGRAM)
 					return st;
-				/* The headers before the Fragment header count in the
-				 * payload's 65535 bytes (Linux's ip6_frag_reasm()). */
-				if (off - IP6_HLEN + pkt->len - IP6_HLEN > TE_REASM_MAX)
-					return refuse(pkt, TUNECHO_DROP_REASM_OVERSIZE);
 				/* Whole: walk on from the Fragment header's next. */
 				*flags |= TE_IPIN_REASSEMBLED;
 				p = pkt->data;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "link.h"
+#include "siphash.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -98,61 +99,6 @@ void te_link_count(struct te_link_stats *s, enum te_link_status st,
 /* MACs                                                               */
 /* ------------------------------------------------------------------ */
 
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-	return x << b | x >> (64 - b);
-}
-
-#define SIPROUND                                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = rotl(v1, 13) ^ v0;                                                            \
-		v0 = rotl(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = rotl(v3, 16) ^ v2;                                                            \
-		v0 += v3;                                                                          \
-		v3 = rotl(v3, 21) ^ v0;                                                            \
-		v2 += v1;                                                                          \
-		v1 = rotl(v1, 17) ^ v2;                                                            \
-		v2 = rotl(v2, 32);                                                                 \
-	} while (0)
-
-/*
- * SipHash-2-4 (Aumasson, Bernstein 2012) of @len bytes under the key
- * (k0, k1). A keyed hash, not for secrecy (the key is a constant), but
- * because its output bits are uniform however alike the inputs are: the
- * addresses of one prefix differ in their last bits only.
- */
-static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *p, size_t len)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		m = 0;
-		for (unsigned j = 0; j < 8; j++)
-			m |= (uint64_t)p[i + j] << (8 * j);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (unsigned j = 0; i + j < len; j++)
-		b |= (uint64_t)p[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 void te_link_host_mac(const struct te_link *lk, int family, const uint8_t *addr,
 		      uint8_t mac[TE_ETH_ALEN])
 {
@@ -172,7 +118,7 @@ void te_link_host_mac(const struct te_link *lk, int family, const uint8_t *addr,
 	memcpy(in + n, addr, alen);
 	n += alen;
 	/* The key: "tunecho mac auto", fixed so the MACs outlive restarts. */
-	h = siphash(0x6f6863656e7574ull, 0x6f747561206361ull, in, n);
+	h = te_siphash(0x6f6863656e7574ull, 0x6f747561206361ull, in, n);
 	for (unsigned i = 0; i < TE_ETH_ALEN; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* unicast, locally administered */

@@ -81,6 +81,21 @@ static void arm_timer(struct tunecho *t, uint64_t next_ms, uint64_t now_ms)
 		evtimer_add(t->reasm_timer, &tv);
 }
 
+/*
+ * After the table changed at @now: the timer goes off at its next expiry,
+ * if that is sooner than it was set for (a new IPv4 datagram after an IPv6
+ * one, a shorter timeout).
+ */
+static void rearm(struct tunecho *t, uint64_t now)
+{
+	uint64_t next = te_reasm_next_expiry(t->reasm);
+
+	if (next == UINT64_MAX || (evtimer_pending(t->reasm_timer, NULL) && next >= t->reasm_due))
+		return;
+	t->reasm_due = next;
+	arm_timer(t, next, now);
+}
+
 static void on_reasm_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tunecho *t = arg;
@@ -89,11 +104,14 @@ static void on_reasm_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	t->current = NULL;
-	arm_timer(t, te_reasm_expire(t->reasm, now, count_reasm_drop, t), now);
+	t->reasm_due = te_reasm_expire(t->reasm, now, count_reasm_drop, t);
+	arm_timer(t, t->reasm_due, now);
 }
 
 int te_path_init(struct tunecho *t)
 {
+	uint64_t key[2];
+
 	if (getrandom(&t->rng, sizeof(t->rng), GRND_NONBLOCK) != sizeof(t->rng))
 		t->rng = (uint64_t)monotonic_ms(NULL) ^ (uint64_t)(uintptr_t)t;
 	t->rng |= 1;
@@ -106,6 +124,12 @@ int te_path_init(struct tunecho *t)
 		te_path_fini(t);
 		return -ENOMEM;
 	}
+	/* The reassembly hash's key: nobody may choose colliding datagrams. */
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
+		key[0] = t->rng * 0x9e3779b97f4a7c15ull;
+		key[1] = (uint64_t)(uintptr_t)key ^ monotonic_ms(NULL);
+	}
+	te_reasm_set_key(t->reasm, key[0], key[1]);
 	return 0;
 }
 
@@ -206,7 +230,12 @@ static bool send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
 	const uint8_t *payload;
 	size_t plen, bytes = 0, frags = 0;
 
-	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4))
+	/* No IP datagram is that long, or its header is no header: the
+	 * handler's fault (cut, it would go out as garbage). */
+	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4) ||
+	    (data[0] >> 4 == 4 &&
+	     (len < 20 || (data[0] & 0x0f) < 5 || (size_t)(data[0] & 0x0f) * 4 > len)) ||
+	    (data[0] >> 4 == 6 && len < 40))
 		return false;
 	if (len <= ifc->mtu || !te_frag_begin(&it, data, len, ifc->mtu, next_random(ifc->t))) {
 		if (write(ifc->fd, data, len) != (ssize_t)len) {
@@ -267,8 +296,8 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	st->rx_bytes += n;
 	t->current = ifc;
 	st_in = te_ip_in(&in, &link, &pkt, &flags);
-	if (in.now_ms && !evtimer_pending(t->reasm_timer, NULL))
-		arm_timer(t, in.now_ms + 1000, in.now_ms);
+	if (in.now_ms)
+		rearm(t, in.now_ms);
 	if (flags & TE_IPIN_FRAGMENT)
 		st->rx_fragments++;
 	if (flags & TE_IPIN_REASSEMBLED)
@@ -302,5 +331,18 @@ int tunecho_set_reassembly(struct tunecho *t, size_t memory, unsigned timeout4_m
 	    timeout6_ms > TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS)
 		return -EINVAL;
 	te_reasm_set_limits(t->reasm, memory, timeout4_ms, timeout6_ms);
+	te_path_reasm_changed(t);
 	return 0;
+}
+
+void te_path_reasm_changed(struct tunecho *t)
+{
+	uint64_t now = monotonic_ms(NULL);
+
+	/* A lower cap or a shorter timeout holds from now, not from the next
+	 * fragment. */
+	t->current = NULL;
+	te_reasm_trim(t->reasm, now, count_reasm_drop, t);
+	evtimer_del(t->reasm_timer);
+	rearm(t, now);
 }

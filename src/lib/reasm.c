@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "siphash.h"
 
 /*
  * A datagram being put together keeps its data as "runs", as Linux's
@@ -25,6 +26,7 @@ struct run {
 
 struct dgram {
 	struct dgram *hnext;	   /* hash chain */
+	struct dgram **hpprev;	   /* what points to this one in the chain */
 	struct dgram *prev, *next; /* age list of its family, oldest first */
 	int family;
 	uint8_t src[16], dst[16];
@@ -37,6 +39,7 @@ struct dgram {
 	bool last_in;	  /* the fragment without MF came: max_end is the size */
 	bool first_in;	  /* offset 0 came: hdr (and nh) are set */
 	uint8_t nh;	  /* IPv6: the first fragment's next header */
+	unsigned unfrag;  /* IPv6: the first fragment's headers before its Fragment header */
 	uint8_t hlen;
 	uint8_t hdr[60];
 	struct run *runs; /* sorted by start */
@@ -55,8 +58,15 @@ struct te_reasm {
 	unsigned timeout_ms[2]; /* [0] IPv4, [1] IPv6 */
 	struct age_list age[2];
 	struct te_reasm_stats stats;
+	uint64_t key[2]; /* of the hash (te_reasm_set_key()) */
 	struct dgram *bucket[BUCKETS];
 };
+
+void te_reasm_set_key(struct te_reasm *r, uint64_t k0, uint64_t k1)
+{
+	r->key[0] = k0;
+	r->key[1] = k1;
+}
 
 static int fam(int family)
 {
@@ -87,36 +97,34 @@ void te_reasm_set_limits(struct te_reasm *r, size_t memory, unsigned timeout4_ms
 	r->timeout_ms[1] = timeout6_ms;
 }
 
-/* FNV-1a over the key: enough to spread what one attacker can choose. */
-static unsigned hash(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t id,
-		     int ifindex)
+/*
+ * SipHash under the table's key: the buckets stay apart however an attacker
+ * chooses identifications and addresses (an unkeyed hash lets one put every
+ * datagram in one bucket and make each fragment walk them all).
+ */
+static unsigned hash(const struct te_reasm *r, int family, const uint8_t *src, const uint8_t *dst,
+		     uint8_t proto, uint32_t id, int ifindex)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)family ^ (uint32_t)ifindex * 16777619u;
+	uint8_t k[2 + 4 + 4 + 32];
 	size_t n = addr_len(family);
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ src[i]) * 16777619u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ dst[i]) * 16777619u;
-	h = (h ^ proto) * 16777619u;
-	h = (h ^ id) * 16777619u;
-	h ^= h >> 15;
-	return h & (BUCKETS - 1);
-}
-
-static unsigned hash_of(const struct dgram *d)
-{
-	return hash(d->family, d->src, d->dst, d->proto, d->id, d->ifindex);
+	k[0] = (uint8_t)family;
+	k[1] = proto;
+	memcpy(k + 2, &id, 4);
+	memcpy(k + 6, &ifindex, 4);
+	memcpy(k + 10, src, n);
+	memcpy(k + 10 + n, dst, n);
+	return (unsigned)te_siphash(r->key[0], r->key[1], k, 10 + 2 * n) & (BUCKETS - 1);
 }
 
 static void release(struct te_reasm *r, struct dgram *d)
 {
-	struct dgram **pp = &r->bucket[hash_of(d)];
 	struct age_list *l = &r->age[fam(d->family)];
 
-	while (*pp != d)
-		pp = &(*pp)->hnext;
-	*pp = d->hnext;
+	/* O(1): the chain is doubly linked through the pointer to this one. */
+	*d->hpprev = d->hnext;
+	if (d->hnext)
+		d->hnext->hpprev = d->hpprev;
 	if (d->prev)
 		d->prev->next = d->next;
 	else
@@ -168,6 +176,16 @@ uint64_t te_reasm_expire(struct te_reasm *r, uint64_t now_ms, te_reasm_drop_fn *
 	return next;
 }
 
+uint64_t te_reasm_next_expiry(const struct te_reasm *r)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int f = 0; f < 2; f++)
+		if (r->age[f].head && r->age[f].head->born_ms + r->timeout_ms[f] < next)
+			next = r->age[f].head->born_ms + r->timeout_ms[f];
+	return next;
+}
+
 /* The oldest datagram other than @keep, or NULL. */
 static struct dgram *oldest(struct te_reasm *r, const struct dgram *keep)
 {
@@ -214,8 +232,8 @@ static struct dgram *find(struct te_reasm *r, const struct te_frag_in *f, int if
 	size_t n = addr_len(f->family);
 	uint8_t proto = key_proto(f);
 
-	for (struct dgram *d = r->bucket[hash(f->family, f->src, f->dst, proto, f->id, ifindex)]; d;
-	     d = d->hnext)
+	for (struct dgram *d = r->bucket[hash(r, f->family, f->src, f->dst, proto, f->id, ifindex)];
+	     d; d = d->hnext)
 		if (d->family == f->family && d->id == f->id && d->proto == proto &&
 		    d->ifindex == ifindex && !memcmp(d->src, f->src, n) &&
 		    !memcmp(d->dst, f->dst, n))
@@ -240,8 +258,11 @@ static struct dgram *create(struct te_reasm *r, const struct te_frag_in *f, int 
 	d->ifindex = ifindex;
 	d->born_ms = now_ms;
 	d->memory = sizeof(*d);
-	h = hash_of(d);
+	h = hash(r, d->family, d->src, d->dst, d->proto, d->id, d->ifindex);
 	d->hnext = r->bucket[h];
+	if (d->hnext)
+		d->hnext->hpprev = &d->hnext;
+	d->hpprev = &r->bucket[h];
 	r->bucket[h] = d;
 	d->prev = l->tail;
 	if (l->tail)
@@ -369,6 +390,12 @@ static size_t assemble(const struct dgram *d, uint8_t *out)
 	return len;
 }
 
+void te_reasm_trim(struct te_reasm *r, uint64_t now_ms, te_reasm_drop_fn *drop, void *arg)
+{
+	te_reasm_expire(r, now_ms, drop, arg);
+	make_room(r, 0, NULL, drop, arg);
+}
+
 enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f, int ifindex,
 				  uint64_t now_ms, te_reasm_drop_fn *drop, void *arg, uint8_t *out,
 				  size_t room, size_t *out_len, enum tunecho_drop_reason *why)
@@ -379,8 +406,7 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 	enum where w;
 	size_t at = 0;
 
-	te_reasm_expire(r, now_ms, drop, arg);
-	make_room(r, 0, NULL, drop, arg); /* a cap lowered since goes first */
+	te_reasm_trim(r, now_ms, drop, arg); /* expired ones, and over a lowered cap */
 	if (f->more && (end & 7)) {
 		/* IPv4 (Linux): the tail of a non-final fragment past a multiple of
 		 * 8 is cut off. IPv6 (RFC 8200 §4.5): the fragment is refused. */
@@ -391,9 +417,19 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 		end &= ~7u;
 	}
 	d = find(r, f, ifindex);
+	/* A fragment reaching past 65535, less the first fragment's IPv4
+	 * header when it came, else the smallest one (a later fragment's
+	 * header does not count: the first's is judged when it comes). */
+	if (end > (v4 ? TE_REASM_MAX - (d && d->first_in ? d->hlen : 20u) : TE_REASM_MAX)) {
+		*why = TUNECHO_DROP_REASM_OVERSIZE;
+		/* IPv4 (Linux): the datagram goes; IPv6: only the fragment. */
+		if (d && v4)
+			release(r, d);
+		return TE_REASM_DROP;
+	}
 	if (!d) {
-		if (end > (v4 ? TE_REASM_MAX - f->hlen : TE_REASM_MAX) || end <= start) {
-			*why = end <= start ? TUNECHO_DROP_FRAGMENT : TUNECHO_DROP_REASM_OVERSIZE;
+		if (end <= start) {
+			*why = TUNECHO_DROP_FRAGMENT;
 			return TE_REASM_DROP;
 		}
 		if (!make_room(r, sizeof(*d), NULL, drop, arg) ||
@@ -402,50 +438,57 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
 			return TE_REASM_DROP;
 		}
 	}
+	/* The end is learnt before the data is placed, as Linux's
+	 * ip_frag_queue() does: a duplicate final fragment still marks it. */
 	*why = TUNECHO_DROP_FRAGMENT;
-	if (end > (v4 ? TE_REASM_MAX - (d->first_in ? d->hlen : f->hlen) : TE_REASM_MAX))
-		*why = TUNECHO_DROP_REASM_OVERSIZE;
-	else if (!f->more && (end < d->max_end || (d->last_in && end != d->max_end)))
-		; /* a second, different end: corrupt */
-	else if (f->more && end > d->max_end && d->last_in)
-		; /* data beyond the end */
-	else if (end <= start)
-		; /* nothing left (a non-final fragment under 8 bytes) */
-	else if ((w = place(d, start, end, &at)) == OVERLAP)
+	if (!f->more) {
+		if (end < d->max_end || (d->last_in && end != d->max_end))
+			goto discard; /* a second, different end: corrupt */
+		d->last_in = true;
+		d->max_end = end;
+	} else if (end > d->max_end) {
+		if (d->last_in)
+			goto discard; /* data beyond the end */
+		d->max_end = end;
+	}
+	if (end <= start)
+		goto discard; /* nothing left (a non-final fragment under 8 bytes) */
+	w = place(d, start, end, &at);
+	if (w == OVERLAP) {
 		*why = TUNECHO_DROP_REASM_OVERLAP;
-	else if (w == DUPLICATE) {
+		goto discard;
+	}
+	if (w == DUPLICATE) {
 		r->stats.duplicates++;
 		return TE_REASM_HELD;
-	} else {
-		len = end - start;
-		if (!store(r, d, f, len, w, at, drop, arg)) {
-			*why = TUNECHO_DROP_REASM_EVICTED;
-			release(r, d);
-			return TE_REASM_DROP;
-		}
-		if (!f->more)
-			d->last_in = true;
-		if (end > d->max_end)
-			d->max_end = end;
-		if (start == 0 && !d->first_in) {
-			d->first_in = true;
-			d->hlen = (uint8_t)f->hlen;
-			d->nh = f->proto;
-			memcpy(d->hdr, f->hdr, f->hlen);
-		}
-		if (!d->last_in || !d->first_in || d->held != d->max_end)
-			return TE_REASM_HELD;
-		/* IPv4: the first fragment's header counts in the 65535 bytes. */
-		if (room < d->hlen + d->max_end || (v4 && d->hlen + d->max_end > TE_REASM_MAX)) {
-			*why = TUNECHO_DROP_REASM_OVERSIZE;
-			release(r, d);
-			return TE_REASM_DROP;
-		}
-		*out_len = assemble(d, out);
-		r->stats.reassembled++;
-		release(r, d);
-		return TE_REASM_DONE;
 	}
+	len = end - start;
+	if (!store(r, d, f, len, w, at, drop, arg)) {
+		*why = TUNECHO_DROP_REASM_EVICTED;
+		goto discard;
+	}
+	if (start == 0 && !d->first_in) {
+		d->first_in = true;
+		d->hlen = (uint8_t)f->hlen;
+		d->nh = f->proto;
+		d->unfrag = f->unfrag;
+		memcpy(d->hdr, f->hdr, f->hlen);
+	}
+	if (!d->last_in || !d->first_in || d->held != d->max_end)
+		return TE_REASM_HELD;
+	/* The first fragment's header (IPv4), or its headers before the
+	 * Fragment header (IPv6), count in the 65535 bytes (ip_frag_reasm(),
+	 * ip6_frag_reasm()). */
+	if (room < d->hlen + d->max_end ||
+	    (v4 ? d->hlen + d->max_end : d->unfrag + d->max_end) > TE_REASM_MAX) {
+		*why = TUNECHO_DROP_REASM_OVERSIZE;
+		goto discard;
+	}
+	*out_len = assemble(d, out);
+	r->stats.reassembled++;
+	release(r, d);
+	return TE_REASM_DONE;
+discard:
 	release(r, d);
 	return TE_REASM_DROP;
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reassembly of IPv4 and IPv6 fragments (RFC 791, RFC 8200 §4.5), with the
- * limits and the hostile-input rules of Linux's inet_fragment code: a
- * memory cap, a timeout counted from the first fragment, overlaps (RFC
- * 5722) dropping the whole datagram, duplicates ignored. Pure: no I/O, no
+ * hostile-input rules of Linux's inet_fragment code: a timeout counted
+ * from the first fragment, overlaps (RFC 5722) dropping the whole
+ * datagram, duplicates ignored, a keyed hash. One difference, on purpose:
+ * at the memory cap Linux (since 4.17) refuses new fragments, where this
+ * table evicts the oldest incomplete datagrams, so that a flood of
+ * never-completed ones cannot lock out datagrams that do complete. Pure: no I/O, no
  * clock; the caller passes the time in milliseconds of any monotonic clock.
  * One table per responder; two tables share nothing.
  */
@@ -36,6 +39,7 @@ struct te_frag_in {
 	bool more;	     /* MF */
 	const uint8_t *hdr;  /* the header that leads the datagram (IPv4 with options; */
 	size_t hlen;	     /*   IPv6: the fixed 40 bytes), used from offset 0 only */
+	size_t unfrag;	     /* IPv6: bytes of the headers before the Fragment header */
 	const uint8_t *data; /* the fragment's payload */
 	size_t len;	     /* its length */
 };
@@ -62,10 +66,18 @@ struct te_reasm_stats {
  */
 int te_reasm_new(struct te_reasm **out, size_t memory, unsigned timeout4_ms, unsigned timeout6_ms);
 
+/*
+ * Key the table's hash with 128 random bits (the caller's: this file takes
+ * no randomness of its own), so that nobody can choose datagrams that
+ * share a bucket. Without it the key is 0: fine for tests, not for
+ * hostile input. Call before the first add.
+ */
+void te_reasm_set_key(struct te_reasm *r, uint64_t k0, uint64_t k1);
+
 /* Free @r and all it holds. Accepts NULL. */
 void te_reasm_free(struct te_reasm *r);
 
-/* Change the limits; what is held over the new cap is evicted at the next add. */
+/* Change the limits; te_reasm_trim() applies them to what is held. */
 void te_reasm_set_limits(struct te_reasm *r, size_t memory, unsigned timeout4_ms,
 			 unsigned timeout6_ms);
 
@@ -98,6 +110,15 @@ enum te_reasm_status te_reasm_add(struct te_reasm *r, const struct te_frag_in *f
  * Returns the time of the next expiry, or UINT64_MAX when the table is empty.
  */
 uint64_t te_reasm_expire(struct te_reasm *r, uint64_t now_ms, te_reasm_drop_fn *drop, void *arg);
+
+/* When the next datagram expires (as te_reasm_expire() returns), or UINT64_MAX. */
+uint64_t te_reasm_next_expiry(const struct te_reasm *r);
+
+/*
+ * Drop what expired at @now_ms and what is over the cap (after limits were
+ * lowered), reported to @drop as te_reasm_add() does.
+ */
+void te_reasm_trim(struct te_reasm *r, uint64_t now_ms, te_reasm_drop_fn *drop, void *arg);
 
 /* The counters and gauges. */
 void te_reasm_get_stats(const struct te_reasm *r, struct te_reasm_stats *out);

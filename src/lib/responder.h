@@ -113,6 +113,7 @@ struct tunecho {
 	/* The packet path (path.c). */
 	struct te_reasm *reasm;	   /* fragments of every interface */
 	struct event *reasm_timer; /* its one timer */
+	uint64_t reasm_due;	   /* when it is set to go off (monotonic ms) */
 	uint8_t *dgbuf;		   /* reassembled datagrams are put together here */
 	struct te_clock clock;	   /* the ICMPv4 handler's, for Timestamp options */
 	uint64_t rng;		   /* IPv6 fragment identifications */
@@ -129,6 +130,8 @@ struct tunecho {
  */
 int te_path_init(struct tunecho *t);
 void te_path_fini(struct tunecho *t);
+/* The reassembly limits changed: apply them now, set the timer anew. */
+void te_path_reasm_changed(struct tunecho *t);
 void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n);
 
 /*

@@ -470,6 +470,9 @@ int main(int argc, char **argv)
 	int r, status = EXIT_RUNTIME;
 
 	hold_signals(SIG_BLOCK);
+	/* A metrics client that hangs up mid-reply must cost an EPIPE, not the
+	 * process (which would then leave its addresses behind). */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_options(&d, argc, argv))
 		return EXIT_USAGE;
 	r = read_config(&d, &cfg, err, sizeof(err));
