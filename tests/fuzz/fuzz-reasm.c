@@ -349,7 +349,9 @@ static void add_one(struct te_reasm *r, const uint8_t *op)
 			forget(k);
 		} else {
 			CHECK(p_after == p_before, "a drop releases at most its own datagram");
-			CHECK(!was_live || (f.family == AF_INET6 && why == TUNECHO_DROP_FRAGMENT),
+			CHECK(!was_live ||
+				  (f.family == AF_INET6 && (why == TUNECHO_DROP_FRAGMENT ||
+							    why == TUNECHO_DROP_REASM_OVERSIZE)),
 			      "only an IPv6 fragment refused alone leaves its datagram");
 		}
 		check_gauges(r);
@@ -369,7 +371,9 @@ static void add_one(struct te_reasm *r, const uint8_t *op)
 		CHECK(s == TE_REASM_DONE ? p_after + 1 == p_before : p_after == p_before,
 		      "a datagram made whole is released");
 	}
-	CHECK(end <= (f.family == AF_INET ? 65535 - (k->have_first ? k->hlen : f.hlen) : 65535),
+	/* A later fragment's own IPv4 header does not count: the first's, or
+	 * the smallest one until it comes. */
+	CHECK(end <= (f.family == AF_INET ? 65535 - (k->have_first ? k->hlen : 20) : 65535),
 	      "nothing past 65535 is taken");
 	if (f.more)
 		CHECK(!k->have_end || end <= k->end, "nothing past the end is taken");
@@ -399,18 +403,18 @@ static void add_one(struct te_reasm *r, const uint8_t *op)
 			k->hlen = f.hlen;
 			k->have_first = true;
 		}
-		/* A duplicate is ignored whole, its MF too, as reasm.c does
-		 * (Linux's ip_frag_queue() marks the end before it finds the
-		 * duplicate; only crafted sequences tell the two apart). */
-		if (!f.more) {
-			k->have_end = true;
-			k->end = end;
-		}
 	}
-	CHECK(f.family != AF_INET || !k->have_first || k->hlen + k->extent <= 65535,
-	      "IPv4: the first header and the data held within 65535 bytes");
+	/* The end is learnt even from a duplicate, as Linux's ip_frag_queue()
+	 * marks it before it finds the duplicate. */
+	if (!f.more) {
+		k->have_end = true;
+		k->end = end;
+	}
 	if (s == TE_REASM_HELD) {
-		CHECK(!complete(k), "a complete datagram is not held back");
+		/* A duplicate that brings the end makes no datagram: Linux
+		 * does not reassemble on a duplicate either (it stays, and times
+		 * out). */
+		CHECK(!complete(k) || !is_new, "a complete datagram is not held back");
 	} else {
 		CHECK(complete(k), "DONE only when complete");
 		check_output(k, out_len, f.proto);

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Profiles: what behaviour profiles cost and how exact their delays are.
+
+In a network namespace of its own (it re-runs itself under `unshare -n`),
+addresses from 198.18.0.0/15 only, one TUN interface whose /24 holds the
+64 hosts pinged; every part measured in rounds that alternate the order of
+tunecho with and without the profile, so that a shared machine's drift hits
+both:
+
+  rate       `delay = 10ms` on every host against no profile, the same
+             closed-loop load with enough in flight (Little's law: 64
+             targets x window 32 = 2048 requests, so 10 ms costs no rate):
+             target >= 0.9
+  accuracy   100k delayed replies/s (open loop, 64 x 1563/s): how far the
+             replies' RTT is from 10 ms plus the undelayed RTT of the same
+             rate, p50 and p99 (goal p99 <= 100 us, else within 1.2 x the
+             p99 of a bare timerfd loop's lateness measured in the same run)
+  prefixes   10,000 profile prefixes (hosts = ADDR/32 profile ...) against
+             one, the same load: rate ratio (target >= 0.97)
+  memory     RSS with about 100k replies waiting 1 s against none: bytes
+             per delayed reply (goal <= its size + 64: 84 + 64 bytes)
+
+Usage: profiles.py --tunecho BIN --load BIN --timer BIN [--quick]
+Needs root.
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HOSTS = [f"198.18.200.{i}" for i in range(2, 66)]
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True, capture_output=True)
+
+
+def conf(profile="", extra=""):
+    f = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    f.write("[global]\nlog-level = notice\nseed = 1\nmax-delayed = 200000\n")
+    if profile:
+        f.write(f"[profile:p]\n{profile}\n")
+    f.write("[bp0]\naddress = 198.18.200.1/24\ntxqueuelen = 10000\n")
+    if profile and not extra:
+        f.write("profile = p\n")
+    f.write(extra)
+    f.close()
+    return f.name
+
+
+class Tunecho:
+    def __init__(self, binary, path):
+        self.proc = subprocess.Popen([binary, "-c", path], stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=lambda: os.sched_setaffinity(0, {1}))
+        for line in self.proc.stderr:
+            if "ready" in line:
+                break
+        else:
+            raise RuntimeError("tunecho did not start")
+
+    def counters(self):
+        self.proc.send_signal(signal.SIGUSR1)
+        for line in self.proc.stderr:
+            if line.startswith("tunecho: {"):
+                return json.loads(line.split(": ", 1)[1])
+        raise RuntimeError("no counters")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.communicate(timeout=30)
+
+
+def load(args, extra, seconds):
+    out = subprocess.run([args.load, "--json", "-d", str(seconds)] + extra + HOSTS,
+                         capture_output=True, text=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+    if out.returncode not in (0, 1):
+        raise RuntimeError(out.stderr)
+    return json.loads(out.stdout)["total"]
+
+
+def paired(a, b):
+    rs = sorted(x / y for x, y in zip(a, b) if y)
+    return (statistics.median(rs), rs[0], rs[-1]) if rs else None
+
+
+def fmt(p):
+    return "n/a" if p is None else f"{p[0]:.3f} ({p[1]:.2f}-{p[2]:.2f})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tunecho", required=True)
+    ap.add_argument("--load", required=True)
+    ap.add_argument("--timer", required=True)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if os.environ.get("TUNECHO_BENCH_NETNS") != "1":
+        os.environ["TUNECHO_BENCH_NETNS"] = "1"
+        os.execvp("unshare", ["unshare", "-n", sys.executable] + sys.argv)
+    sh("ip link set lo up")
+    sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
+    rounds = 1 if args.quick else 5
+    secs = 1 if args.quick else 2
+    plain, d10 = conf(), conf("delay = 10ms")
+    many = conf("delay = 0ms", "".join(f"hosts = 198.18.{64 + i // 256}.{i % 256}/32 profile p\n"
+                                       for i in range(10000)) + "hosts = 198.18.200.0/24 profile p\n")
+    one = conf("delay = 0ms", "hosts = 198.18.200.0/24 profile p\n")
+    rates = {"plain": [], "d10": [], "many": [], "one": []}
+    acc = []
+    for rnd in range(rounds):
+        order = ["plain", "d10", "one", "many"]
+        if rnd % 2:
+            order.reverse()
+        for kind in order:
+            t = Tunecho(args.tunecho, {"plain": plain, "d10": d10, "many": many, "one": one}[kind])
+            rates[kind].append(load(args, ["-w", "32"], secs)["rate"])
+            if kind in ("plain", "d10"):
+                total = load(args, ["-r", "1563", "--timeout", "2000"], secs)
+                acc.append((kind, total["rtt_us"]["p50"], total["rtt_us"]["p99"],
+                            total["received"] / secs))
+            t.stop()
+    floor = json.loads(subprocess.run([args.timer, "1000", str(secs)], capture_output=True,
+                                      text=True, check=True).stdout)
+    base50 = statistics.median(a[1] for a in acc if a[0] == "plain")
+    d = [a for a in acc if a[0] == "d10"]
+    err50 = statistics.median(a[1] for a in d) - 10000 - base50
+    err99 = statistics.median(a[2] for a in d) - 10000 - base50
+    delayed_rate = statistics.median(a[3] for a in d)
+
+    # Memory: about 100k replies waiting 1 s.
+    t = Tunecho(args.tunecho, conf("delay = 1s"))
+    rss0 = t.rss_kib()
+    p = subprocess.Popen([args.load, "--json", "-d", "2", "-r", "1563", "--timeout", "3000"]
+                         + HOSTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+    time.sleep(1.5)
+    rss1 = t.rss_kib()
+    waiting = t.counters().get("delayed", 0)
+    p.wait()
+    t.stop()
+    per = (rss1 - rss0) * 1024 / waiting if waiting else None
+
+    print(f"\n== profiles ({rounds} rounds of {secs} s, medians of ratios within a round)")
+    r = paired(rates["d10"], rates["plain"])
+    print(f"rate with delay = 10ms / without: {fmt(r)}   target >= 0.9 "
+          f"({'ok' if r and r[0] >= 0.9 else 'miss'})")
+    good = err99 <= 100 or err99 <= 1.2 * floor["p99_us"]
+    print(f"delay accuracy at {delayed_rate:.0f} delayed replies/s: error p50 {err50:.0f} us, "
+          f"p99 {err99:.0f} us; bare timerfd lateness p50 {floor['p50_us']:.0f} us, "
+          f"p99 {floor['p99_us']:.0f} us   goal p99 <= 100 us or <= 1.2 x the timerfd's "
+          f"({'ok' if good else 'miss'})")
+    r = paired(rates["many"], rates["one"])
+    print(f"rate with 10,000 profile prefixes / one: {fmt(r)}   target >= 0.97 "
+          f"({'ok' if r and r[0] >= 0.97 else 'miss'})")
+    print(f"memory: {waiting} replies waiting, RSS +{rss1 - rss0} KiB: "
+          + (f"{per:.0f} bytes per delayed reply" if per else "n/a")
+          + "   goal <= 148 (84 + 64)")
+    for f in (plain, d10, many, one):
+        os.unlink(f)
+
+
+if __name__ == "__main__":
+    main()
