@@ -143,6 +143,9 @@ struct tunecho_iface_settings {
 	int attach;	     /**< non-zero: `attach = yes` */
 	int recreate;	     /**< non-zero: `recreate = yes` */
 	int restore;	     /**< non-zero: `restore = yes` */
+	/** `profile = NAME`: the behaviour of all its hosts, a profile of @cfg
+	 *  set before with tunecho_config_set_profile(); NULL for none */
+	const char *profile;
 };
 
 /**
@@ -164,6 +167,16 @@ TUNECHO_EXPORT int tunecho_config_new(struct tunecho_config **out);
 TUNECHO_EXPORT int tunecho_config_add_iface(struct tunecho_config *cfg,
 					    const struct tunecho_iface_settings *s, size_t size,
 					    char *err, size_t errlen);
+
+/**
+ * Set key @key of behaviour profile @name (a `[profile:NAME]` section of
+ * the config file, made when first named) to @value, checked as the file's
+ * line would be (README, "Behaviour profiles"). Returns 0, -EINVAL with a
+ * message in @err (@errlen bytes, may be 0), or -ENOMEM.
+ */
+TUNECHO_EXPORT int tunecho_config_set_profile(struct tunecho_config *cfg, const char *name,
+					      const char *key, const char *value, char *err,
+					      size_t errlen);
 
 /**
  * The most interfaces one configuration may hold. Every interface costs an
