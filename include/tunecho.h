@@ -282,6 +282,18 @@ enum tunecho_drop_reason {
 	/** "bad_reply": a handler answered with more than pkt->room bytes, or more
 	 *  than an IP datagram holds: the handler's fault, nothing written */
 	TUNECHO_DROP_BAD_REPLY,
+	/** "lost": a behaviour profile's loss model lost the request (README,
+	 *  "Behaviour profiles"); like the four below, not a bad packet */
+	TUNECHO_DROP_LOST,
+	/** "down": the destination's profile says down = yes */
+	TUNECHO_DROP_DOWN,
+	/** "rate_limited": over the profile's rate-limit for that host */
+	TUNECHO_DROP_RATE_LIMITED,
+	/** "flapped": in the down phase of the profile's flap */
+	TUNECHO_DROP_FLAPPED,
+	/** "queue_full": a delayed reply with no room in the delay store
+	 *  ([global] max-delayed) */
+	TUNECHO_DROP_QUEUE_FULL,
 	/** number of reasons this header knows, not a reason; the library may
 	 *  know more (tunecho_drops()) */
 	TUNECHO_DROP_REASONS

@@ -1087,6 +1087,28 @@ int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_conf
 	return 0;
 }
 
+bool te_iface_profiles_equal(const struct te_iface_config *a, const struct te_iface_config *b)
+{
+	if (a->n_profiles != b->n_profiles || a->profile != b->profile ||
+	    a->n_prefs != b->n_prefs || a->n_hosts != b->n_hosts)
+		return false;
+	for (size_t i = 0; i < a->n_profiles; i++) {
+		struct te_profile x = a->profiles[i], y = b->profiles[i];
+
+		x.epoch_ns = y.epoch_ns = 0; /* the responder's, not the config's */
+		if (memcmp(&x, &y, sizeof(x)) || strcmp(a->profile_names[i], b->profile_names[i]))
+			return false;
+	}
+	for (size_t i = 0; i < a->n_prefs; i++)
+		if (!te_prefix_equal(&a->prefs[i].prefix, &b->prefs[i].prefix) ||
+		    a->prefs[i].profile != b->prefs[i].profile)
+			return false;
+	for (size_t i = 0; i < a->n_hosts; i++)
+		if (!te_prefix_equal(&a->hosts[i], &b->hosts[i]))
+			return false;
+	return true;
+}
+
 bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
 {
 	return a->len == b->len && te_same_address(a, b->family, b->addr.bytes);

@@ -148,6 +148,9 @@ int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_conf
 void te_iface_config_clear(struct te_iface_config *ic);
 
 bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b);
+
+/* Whether @a and @b give the same profiles to the same prefixes and hosts. */
+bool te_iface_profiles_equal(const struct te_iface_config *a, const struct te_iface_config *b);
 bool te_address_equal(const struct te_address *a, const struct te_address *b);
 
 /* Write @p as "ADDR/LEN" into @buf (INET6_ADDRSTRLEN + 4 bytes suffice). */

@@ -789,4 +789,5 @@ void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool 
 		tunecho_config_reassembly(cfg, &memory, &t4, &t6);
 		te_reasm_set_limits(t->reasm, memory, t4, t6);
 	}
+	te_shape_apply_globals(t, cfg);
 }
