@@ -374,7 +374,11 @@ struct tunecho_stats {
  *
  * @out:  receives the responder, released with tunecho_free().
  * @base: borrowed; must outlive the responder. The library adds its events
- *        to it but never runs, breaks or frees it.
+ *        to it but never runs, breaks or frees it. Behaviour profiles
+ *        delay replies with one timer on it: for delays accurate to tens
+ *        of microseconds, create it with EVENT_BASE_FLAG_PRECISE_TIMER
+ *        (event_config_set_flag()), as the daemon does; without it,
+ *        libevent's epoll backend rounds timeouts to milliseconds.
  *
  * Returns 0, -EINVAL when an argument is NULL, -ENOMEM, or the -errno of
  * opening the rtnetlink socket.

@@ -14,8 +14,10 @@ test makes itself (it re-runs itself under `unshare -n`).
 3. An `unreachable` host: ping prints "Destination Host Unreachable" (IPv4,
    from a host of the link, never the device's own address) and "Address
    unreachable" (IPv6).
-4. `fping -C 3` over a /24 with mixed profiles: each host as its profile says.
-5. A reload changes a profile while pings run: the new delay shows within
+4. Loss, duplicates, a rate limit and a flap: each visible to ping and
+   counted under its reason.
+5. `fping -C 3` over a /24 with mixed profiles: each host as its profile says.
+6. A reload changes a profile while pings run: the new delay shows within
    one second, and a ping to another profile's host is not disturbed.
 
 No timing is asserted beyond what the profile itself sets: delays are
@@ -63,6 +65,14 @@ down = yes
 unreachable = yes
 [profile:changing]
 delay = {route_delay}
+[profile:lossy]
+loss = 50%
+[profile:twice]
+duplicate = 100%
+[profile:limited]
+rate-limit = 10/s burst 2
+[profile:flappy]
+flap = 300ms up 300ms down
 [te0]
 address = 198.18.0.1/24
 address = 2001:db8:0:1::1/64
@@ -73,6 +83,10 @@ hosts = 198.18.0.64/26 profile off
 hosts = 2001:db8:0:1::30 profile wan
 hosts = 2001:db8:0:1::50 profile gone
 route = 198.18.1.0/24 profile changing
+route = 198.18.2.0/24 profile lossy
+route = 198.18.3.0/24 profile twice
+route = 198.18.4.0/24 profile limited
+route = 198.18.5.0/24 profile flappy
 """
 
 
@@ -182,6 +196,34 @@ def test_unreachable(d):
     check("Address unreachable" in r.stdout, "IPv6 unreachable host: Address unreachable")
 
 
+def drops(d, reason):
+    return d.stats()["interfaces"][0]["drops"][reason]
+
+
+def test_other_keys(d):
+    """Loss, duplicates, the rate limit and flapping, each counted."""
+    lost = drops(d, "lost")
+    r = ping("-c", "100", "-i", "0.005", "-W", "1", "198.18.2.1")
+    n = len(rtts(r.stdout))
+    # 50 % of 100: outside 20..80 has a probability under 1e-9.
+    check(20 <= n <= 80, f"loss = 50%: {n} of 100 answered")
+    check(drops(d, "lost") - lost == 100 - n, "loss: the rest counted as lost")
+    r = ping("-c", "5", "-i", "0.05", "-W", "1", "198.18.3.1")
+    # ping stops at its 5th reply, before that one's twin arrives.
+    check(r.stdout.count("(DUP!)") >= 4, "duplicate = 100%: every reply twice (DUP!)")
+    limited = drops(d, "rate_limited")
+    r = ping("-c", "40", "-i", "0.005", "-W", "1", "198.18.4.1")
+    n = len(rtts(r.stdout))
+    # 40 requests in about 0.2 s: the bucket of 2 and at most ~2 more tokens.
+    check(2 <= n < 40, f"rate-limit = 10/s burst 2: {n} of 40 answered")
+    check(drops(d, "rate_limited") - limited == 40 - n, "rate-limit: the rest counted")
+    flapped = drops(d, "flapped")
+    r = ping("-c", "60", "-i", "0.02", "-W", "1", "198.18.5.1")
+    n = len(rtts(r.stdout))
+    check(0 < n < 60, f"flap = 300ms up 300ms down: {n} of 60 answered")
+    check(drops(d, "flapped") - flapped == 60 - n, "flap: the rest counted as flapped")
+
+
 def test_fping(d):
     r = subprocess.run(["fping", "-C", "3", "-q", "-i", "1", "-p", "50", "-t", "1000",
                         "-g", "198.18.0.0/24"], capture_output=True, text=True, timeout=120)
@@ -253,6 +295,7 @@ def main():
         test_delay_and_ttl(d)
         test_down(d)
         test_unreachable(d)
+        test_other_keys(d)
         test_fping(d)
         test_reload(d)
         s = d.stats()
