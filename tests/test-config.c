@@ -1565,6 +1565,30 @@ START_TEST(test_profiles_api)
 }
 END_TEST
 
+/* conf/lab.conf, next to the sample: it loads, and gives what its comment says. */
+START_TEST(test_lab_conf)
+{
+	struct tunecho_config *cfg = NULL;
+	char path[PATH_MAX], err[512] = "";
+	char *base;
+	const struct te_iface_config *ic;
+
+	sample_path(path, sizeof(path) - 16);
+	base = strrchr(path, '/');
+	snprintf(base ? base + 1 : path, sizeof(path) - (size_t)(base ? base + 1 - path : 0),
+		 "lab.conf");
+	ck_assert_msg(tunecho_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(cfg->seed_given);
+	ck_assert_uint_eq(cfg->n_profiles, 7);
+	ic = only_iface(cfg);
+	ck_assert_uint_eq(ic->n_profiles, 7);
+	ck_assert_str_eq(ic->profile_names[ic->profile], "lan");
+	ck_assert_uint_eq(ic->n_prefs, 7);
+	ck_assert_uint_eq(ic->n_hosts, 4);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1572,6 +1596,7 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("sample");
 	tcase_add_test(tc, test_sample_conf);
+	tcase_add_test(tc, test_lab_conf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accepted");
