@@ -19,6 +19,8 @@ test makes itself (it re-runs itself under `unshare -n`).
 5. `fping -C 3` over a /24 with mixed profiles: each host as its profile says.
 6. A reload changes a profile while pings run: the new delay shows within
    one second, and a ping to another profile's host is not disturbed.
+7. A reload that removes an interface drops its replies still waiting
+   (3 s of delay), and the rest goes on.
 
 No timing is asserted beyond what the profile itself sets: delays are
 lower bounds (a reply is never early), and the one upper bound (the
@@ -52,7 +54,7 @@ def check(ok, what):
         failures.append(what)
 
 
-def config(route_delay):
+def config(route_delay, te1=True):
     return f"""[global]
 log-level = notice
 seed = 15
@@ -87,7 +89,12 @@ route = 198.18.2.0/24 profile lossy
 route = 198.18.3.0/24 profile twice
 route = 198.18.4.0/24 profile limited
 route = 198.18.5.0/24 profile flappy
-"""
+""" + ("""[profile:far]
+delay = 3s
+[te1]
+address = 198.18.6.1 peer 198.18.6.2
+profile = far
+""" if te1 else "")
 
 
 class Daemon:
@@ -287,6 +294,29 @@ def test_reload(d):
           f"reload: the other profile's host undisturbed ({len(times)} of 80, none early)")
 
 
+def test_remove_purges(d):
+    """An interface removed by a reload takes its waiting replies with it."""
+    p = subprocess.Popen(["ping", "-n", "-c", "3", "-i", "0.1", "-W", "8", "198.18.6.2"],
+                         stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and d.stats()["delayed"] < 3:
+        time.sleep(0.05)
+    s = d.stats()
+    check(s["delayed"] == 3 and s["interfaces"][1]["delayed"] == 3,
+          f"3 s host: its 3 replies wait in the store ({s['delayed']})")
+    start = d.end()
+    d.write(config("150ms", te1=False))
+    d.p.send_signal(signal.SIGHUP)
+    check(d.wait_for("reloaded", start), "reload without te1: done")
+    s = d.stats()
+    check(s["delayed"] == 0 and len(s["interfaces"]) == 1,
+          f"te1 removed: its waiting replies went with it ({s['delayed']} left)")
+    out, _ = p.communicate(timeout=30)
+    check("100% packet loss" in out, "te1 removed: none of its replies written")
+    r = ping("-c", "3", "-i", "0.1", "-W", "5", "198.18.0.30")
+    check(len(rtts(r.stdout)) == 3, "te0 still answers after it")
+
+
 def main():
     d = Daemon()
     try:
@@ -298,6 +328,7 @@ def main():
         test_other_keys(d)
         test_fping(d)
         test_reload(d)
+        test_remove_purges(d)
         s = d.stats()
         check(s.get("delayed") == 0 and s["interfaces"][0].get("delayed") == 0,
               "no reply left waiting at the end (the delayed gauge is 0)")
