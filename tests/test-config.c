@@ -1503,6 +1503,11 @@ static const struct error_case profile_errors[] = {
     {"[tun0]\nroute = 198.18.1.0/24 profile a\nhosts = 198.18.1.0/24 profile b\n"
      "[profile:a]\n[profile:b]\n",
      "3: 198.18.1.0/24 has profile a already (line 2): one profile a prefix"},
+    {"[tun0]\nhosts = 198.18.2.0/24 profile b\nroute = 198.18.1.0/24 profile a\n"
+     "hosts = 198.18.3.0/24 profile b\nhosts = 198.18.1.0/24 profile a\n"
+     "hosts = 198.18.2.0/24 profile a\nhosts = 198.18.1.0/24 profile b\n[profile:a]\n"
+     "[profile:b]\n",
+     "6: 198.18.2.0/24 has profile b already (line 2): one profile a prefix"},
     {"[global]\nseed = -1\n", "2: seed: '-1' is not a number from 0 to 18446744073709551615"},
     {"[global]\nseed = 18446744073709551616\n",
      "2: seed: '18446744073709551616' is not a number from 0 to 18446744073709551615"},
@@ -1589,6 +1594,27 @@ START_TEST(test_lab_conf)
 }
 END_TEST
 
+/* 20000 profile prefixes on one interface load at once (the clash check sorts). */
+START_TEST(test_many_profile_prefixes)
+{
+	size_t n = 20000, cap = n * 48 + 64, len = 0;
+	char *text = malloc(cap);
+	struct tunecho_config *cfg;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len, "[profile:a]\n[profile:b]\n[tun0]\n");
+	for (size_t i = 0; i < n; i++)
+		len +=
+		    (size_t)snprintf(text + len, cap - len, "hosts = 198.%zu.%zu.%zu profile %c\n",
+				     18 + i / 65536, i / 256 % 256, i % 256, i % 2 ? 'a' : 'b');
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->ifaces[0].n_prefs, n);
+	ck_assert_uint_eq(cfg->ifaces[0].n_profiles, 2);
+	tunecho_config_free(cfg);
+	free(text);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1650,6 +1676,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("scale");
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_many_addresses_and_routes_load_in_linear_time);
+	tcase_add_test(tc, test_many_profile_prefixes);
 	suite_add_tcase(s, tc);
 
 	return s;

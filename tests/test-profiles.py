@@ -143,8 +143,12 @@ class Daemon:
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
-        self.p.wait(timeout=30)
+        rc = self.p.wait(timeout=30)
         os.unlink(self.conf.name)
+        # A sanitizer's report (a leak at exit) makes the status non-zero.
+        check(rc == 0, f"tunecho stopped cleanly (exit status {rc})")
+        if rc:
+            print(self.text()[-4000:], file=sys.stderr)
 
 
 def ping(*args, timeout=60):

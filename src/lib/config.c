@@ -1133,6 +1133,58 @@ int tunecho_config_new(struct tunecho_config **out)
 	return 0;
 }
 
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct te_profile_ref *x = a, *y = b;
+
+	if (x->prefix.family != y->prefix.family)
+		return x->prefix.family < y->prefix.family ? -1 : 1;
+	if (x->prefix.len != y->prefix.len)
+		return x->prefix.len < y->prefix.len ? -1 : 1;
+	{
+		int c = memcmp(x->prefix.addr.bytes, y->prefix.addr.bytes, 16);
+
+		if (c)
+			return c;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * One profile a prefix of @ic: sorted, the same prefix twice is side by
+ * side (n log n, for configs with thousands of them). False after an error.
+ */
+static bool check_pref_clash(struct parser *ps, const struct te_iface_config *ic)
+{
+	struct te_profile_ref *v = malloc(ic->n_prefs * sizeof(*v));
+	const struct te_profile_ref *bad = NULL, *first = NULL;
+	char text[TE_PREFIX_STRLEN];
+	size_t run = 0;
+
+	if (!v) {
+		fail_oom(ps);
+		return false;
+	}
+	memcpy(v, ic->prefs, ic->n_prefs * sizeof(*v));
+	qsort(v, ic->n_prefs, sizeof(*v), cmp_ref);
+	/* In a run of one prefix (by line), a line whose profile is not the
+	 * first line's clashes; the earliest of them is the error. */
+	for (size_t i = 1; i < ic->n_prefs; i++) {
+		if (!te_prefix_equal(&v[i].prefix, &v[run].prefix))
+			run = i;
+		else if (v[i].profile != v[run].profile && (!bad || v[i].line < bad->line))
+			bad = &v[i], first = &v[run];
+	}
+	if (bad) {
+		te_prefix_format(&bad->prefix, text, sizeof(text));
+		ps->line = bad->line;
+		fail(ps, "%s has profile %s already (line %d): one profile a prefix", text,
+		     ps->cfg->profiles[first->profile].name, first->line);
+	}
+	free(v);
+	return !bad;
+}
+
 /* Give @ic copies of the profiles it uses; @map: room for one index a profile. */
 static void resolve_iface(struct parser *ps, struct te_iface_config *ic, uint32_t *map)
 {
@@ -1143,22 +1195,9 @@ static void resolve_iface(struct parser *ps, struct te_iface_config *ic, uint32_
 		map[i] = UINT32_MAX;
 	if (ic->profile >= 0)
 		map[ic->profile] = (uint32_t)n++;
+	if (ic->n_prefs > 1 && !check_pref_clash(ps, ic))
+		return;
 	for (size_t i = 0; i < ic->n_prefs; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (te_prefix_equal(&ic->prefs[j].prefix, &ic->prefs[i].prefix) &&
-			    ic->prefs[j].profile != ic->prefs[i].profile) {
-				char text[TE_PREFIX_STRLEN];
-
-				te_prefix_format(&ic->prefs[i].prefix, text, sizeof(text));
-				ps->line = ic->prefs[i].line;
-				fail(ps,
-				     "%s has profile %s already (line %d): one profile a "
-				     "prefix",
-				     text, cfg->profiles[ic->prefs[j].profile].name,
-				     ic->prefs[j].line);
-				break;
-			}
-		}
 		if (map[ic->prefs[i].profile] == UINT32_MAX)
 			map[ic->prefs[i].profile] = (uint32_t)n++;
 	}
