@@ -17,9 +17,11 @@ test makes itself (it re-runs itself under `unshare -n`).
 4. Loss, duplicates, a rate limit and a flap: each visible to ping and
    counted under its reason.
 5. `fping -C 3` over a /24 with mixed profiles: each host as its profile says.
-6. A reload changes a profile while pings run: the new delay shows within
+6. tunecho-load --expect on a config of some of those hosts: exit 0, and
+   exit 1 when the file says another delay than tunecho runs.
+7. A reload changes a profile while pings run: the new delay shows within
    one second, and a ping to another profile's host is not disturbed.
-7. A reload that removes an interface drops its replies still waiting
+8. A reload that removes an interface drops its replies still waiting
    (3 s of delay), and the rest goes on.
 
 No timing is asserted beyond what the profile itself sets: delays are
@@ -45,6 +47,7 @@ if not os.environ.get("TE_PROFILES_NETNS"):
     os.execvp("unshare", ["unshare", "-n", sys.executable] + sys.argv)
 
 TUNECHO = os.environ.get("TUNECHO_BIN", "build/src/tunecho/tunecho")
+LOAD = os.environ.get("TUNECHO_LOAD_BIN", "build/src/tools/tunecho-load")
 failures = []
 
 
@@ -264,6 +267,32 @@ def test_fping(d):
           ("".join("\n     " + b for b in bad[:10])))
 
 
+EXPECT = """[profile:wan]
+delay = {delay}
+ttl = 128
+[profile:off]
+down = yes
+[te0]
+address = 198.18.0.1/24
+hosts = 198.18.0.30 profile wan
+hosts = 198.18.0.40 profile off
+"""
+
+
+def test_expect(d):
+    """tunecho-load --expect passes on the profiles tunecho runs, fails on others."""
+    for delay, want in (("30ms", 0), ("10ms", 1)):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+            f.write(EXPECT.format(delay=delay))
+            f.flush()
+            r = subprocess.run([LOAD, "-c", f.name, "--hosts", "2", "-d", "1.5", "--expect"],
+                               capture_output=True, text=True, timeout=60)
+        print(r.stdout[r.stdout.find("\ntarget "):], end="")
+        check(r.returncode == want,
+              f"tunecho-load --expect, file says {delay} where tunecho runs 30ms: exit "
+              f"{r.returncode}, want {want}")
+
+
 def test_reload(d):
     """The route's profile goes from 30 ms to 150 ms while pings run."""
     changing = subprocess.Popen(["ping", "-n", "-D", "-i", "0.05", "-c", "80", "-W", "5",
@@ -331,6 +360,7 @@ def main():
         test_unreachable(d)
         test_other_keys(d)
         test_fping(d)
+        test_expect(d)
         test_reload(d)
         test_remove_purges(d)
         s = d.stats()
