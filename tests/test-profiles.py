@@ -329,7 +329,7 @@ def test_reload(d):
 
 def test_remove_purges(d):
     """An interface removed by a reload takes its waiting replies with it."""
-    p = subprocess.Popen(["ping", "-n", "-c", "3", "-i", "0.1", "-W", "8", "198.18.6.2"],
+    p = subprocess.Popen(["ping", "-n", "-c", "3", "-i", "0.1", "-W", "4", "198.18.6.2"],
                          stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and d.stats()["delayed"] < 3:
