@@ -18,7 +18,7 @@ test makes itself (it re-runs itself under `unshare -n`).
    counted under its reason.
 5. `fping -C 3` over a /24 with mixed profiles: each host as its profile says.
 6. tunecho-load --expect on a config of some of those hosts: exit 0, and
-   exit 1 when the file says another delay than tunecho runs.
+   exit 1 when the file says another delay, or another TTL, than tunecho runs.
 7. A reload changes a profile while pings run: the new delay shows within
    one second, and a ping to another profile's host is not disturbed.
 8. A reload that removes an interface drops its replies still waiting
@@ -269,7 +269,7 @@ def test_fping(d):
 
 EXPECT = """[profile:wan]
 delay = {delay}
-ttl = 128
+ttl = {ttl}
 [profile:off]
 down = yes
 [te0]
@@ -281,15 +281,16 @@ hosts = 198.18.0.40 profile off
 
 def test_expect(d):
     """tunecho-load --expect passes on the profiles tunecho runs, fails on others."""
-    for delay, want in (("30ms", 0), ("10ms", 1)):
+    for delay, ttl, want in (("30ms", 128, 0), ("10ms", 128, 1), ("30ms", 64, 1)):
         with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
-            f.write(EXPECT.format(delay=delay))
+            f.write(EXPECT.format(delay=delay, ttl=ttl))
             f.flush()
             r = subprocess.run([LOAD, "-c", f.name, "--hosts", "2", "-d", "1.5", "--expect"],
                                capture_output=True, text=True, timeout=60)
         print(r.stdout[r.stdout.find("\ntarget "):], end="")
         check(r.returncode == want,
-              f"tunecho-load --expect, file says {delay} where tunecho runs 30ms: exit "
+              f"tunecho-load --expect, file says {delay} ttl {ttl} where tunecho runs 30ms "
+              f"ttl 128: exit "
               f"{r.returncode}, want {want}")
 
 

@@ -123,6 +123,9 @@ struct target {
 	unsigned exp_ttl;
 	bool exp_silent;	 /* down or unreachable: no echo reply at all */
 	bool exp_unchecked_loss; /* rate-limit or flap: loss depends on the load */
+	/* The TTLs of its IPv4 replies (the raw socket sees the IP header). */
+	bool ttl_seen;
+	uint8_t ttl_min, ttl_max;
 };
 
 /* Room for one IPV6_PKTINFO control message. */

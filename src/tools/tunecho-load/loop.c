@@ -358,6 +358,13 @@ static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 		t->c.corrupt++;
 		return;
 	}
+	if (f->family == AF_INET) {
+		uint8_t ttl = f->rxbuf[i * f->rx_len + 8];
+
+		t->ttl_min = t->ttl_seen && t->ttl_min < ttl ? t->ttl_min : ttl;
+		t->ttl_max = t->ttl_seen && t->ttl_max > ttl ? t->ttl_max : ttl;
+		t->ttl_seen = true;
+	}
 	account(r, t, &p, now);
 }
 
