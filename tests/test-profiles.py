@@ -274,8 +274,10 @@ ttl = {ttl}
 down = yes
 [te0]
 address = 198.18.0.1/24
+address = 2001:db8:0:1::1/64
 hosts = 198.18.0.30 profile wan
 hosts = 198.18.0.40 profile off
+hosts = 2001:db8:0:1::30 profile wan
 """
 
 
@@ -289,7 +291,12 @@ def test_expect(d):
             r = subprocess.run([LOAD, "-c", f.name, "--hosts", "2", "-r", "200", "-d", "1.5",
                                 "--expect"],
                                capture_output=True, text=True, timeout=60)
-        print(r.stdout[r.stdout.find("\ntarget "):], end="")
+        table = r.stdout[r.stdout.find("\ntarget "):]
+        print(table, end="")
+        if ttl == 64:
+            check("2001:db8:0:1::30 wan" in table and "ttl NOT 64: seen 128 to 128" in
+                  table.split("2001:db8:0:1::30 wan")[-1].split("\n")[0],
+                  "tunecho-load --expect sees the IPv6 hop limit too")
         check(r.returncode == want,
               f"tunecho-load --expect, file says {delay} ttl {ttl} where tunecho runs 30ms "
               f"ttl 128: exit "

@@ -14,9 +14,8 @@
  * count vary more), plus one request. A down or unreachable host must give
  * no echo reply at all. A rate limit or a flap makes the loss depend on the
  * load and the run's length: not checked, and said so.
- * TTL: every IPv4 reply's must be the profile's (the raw socket sees the
- * IP header); the IPv6 hop limit is not measured (the socket would have to
- * ask for IPV6_HOPLIMIT), and the table says so.
+ * TTL: every reply's must be the profile's (IPv4: the raw socket sees the
+ * IP header; IPv6: the kernel reports the hop limit, IPV6_RECVHOPLIMIT).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -67,15 +66,13 @@ int expect_report(const struct run *r)
 			bool loss_ok = t->exp_unchecked_loss || fabs(loss - p) <= tol;
 			bool ttl_ok =
 			    !t->ttl_seen || (t->ttl_min == t->exp_ttl && t->ttl_max == t->exp_ttl);
-			char ttl[48] = "hop limit not measured";
+			char ttl[48] = "no ttl seen";
 
 			if (t->ttl_seen && ttl_ok)
 				snprintf(ttl, sizeof(ttl), "ttl %u seen", t->exp_ttl);
 			else if (t->ttl_seen)
 				snprintf(ttl, sizeof(ttl), "ttl NOT %u: seen %u to %u", t->exp_ttl,
 					 t->ttl_min, t->ttl_max);
-			else if (t->fam == FAM_V4)
-				snprintf(ttl, sizeof(ttl), "no ttl seen");
 			if (!t->c.received && p < 1)
 				delay_ok = false; /* every request lost: no delay to check */
 			ok = delay_ok && loss_ok && ttl_ok;

@@ -123,9 +123,15 @@ struct target {
 	unsigned exp_ttl;
 	bool exp_silent;	 /* down or unreachable: no echo reply at all */
 	bool exp_unchecked_loss; /* rate-limit or flap: loss depends on the load */
-	/* The TTLs of its IPv4 replies (the raw socket sees the IP header). */
+	/* The TTLs of its replies: IPv4's IP header, IPv6's IPV6_HOPLIMIT. */
 	bool ttl_seen;
 	uint8_t ttl_min, ttl_max;
+};
+
+/* Room for one IPV6_HOPLIMIT control message (--expect). */
+union rx_ctl {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
 };
 
 /* Room for one IPV6_PKTINFO control message. */
@@ -168,6 +174,7 @@ struct fam {
 	struct tx_meta *txmeta;
 	union tx_ctl *txctl;
 	/* replies */
+	union rx_ctl *rxctl; /* --expect, IPv6: room for each reply's hop limit */
 	struct mmsghdr *rxm;
 	struct iovec *rxv;
 	uint8_t *rxbuf;
