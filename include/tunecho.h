@@ -143,6 +143,9 @@ struct tunecho_iface_settings {
 	int attach;	     /**< non-zero: `attach = yes` */
 	int recreate;	     /**< non-zero: `recreate = yes` */
 	int restore;	     /**< non-zero: `restore = yes` */
+	/** `profile = NAME`: the behaviour of all its hosts, a profile of @cfg
+	 *  set before with tunecho_config_set_profile(); NULL for none */
+	const char *profile;
 };
 
 /**
@@ -164,6 +167,16 @@ TUNECHO_EXPORT int tunecho_config_new(struct tunecho_config **out);
 TUNECHO_EXPORT int tunecho_config_add_iface(struct tunecho_config *cfg,
 					    const struct tunecho_iface_settings *s, size_t size,
 					    char *err, size_t errlen);
+
+/**
+ * Set key @key of behaviour profile @name (a `[profile:NAME]` section of
+ * the config file, made when first named) to @value, checked as the file's
+ * line would be (README, "Behaviour profiles"). Returns 0, -EINVAL with a
+ * message in @err (@errlen bytes, may be 0), or -ENOMEM.
+ */
+TUNECHO_EXPORT int tunecho_config_set_profile(struct tunecho_config *cfg, const char *name,
+					      const char *key, const char *value, char *err,
+					      size_t errlen);
 
 /**
  * The most interfaces one configuration may hold. Every interface costs an
@@ -269,6 +282,18 @@ enum tunecho_drop_reason {
 	/** "bad_reply": a handler answered with more than pkt->room bytes, or more
 	 *  than an IP datagram holds: the handler's fault, nothing written */
 	TUNECHO_DROP_BAD_REPLY,
+	/** "lost": a behaviour profile's loss model lost the request (README,
+	 *  "Behaviour profiles"); like the four below, not a bad packet */
+	TUNECHO_DROP_LOST,
+	/** "down": the destination's profile says down = yes */
+	TUNECHO_DROP_DOWN,
+	/** "rate_limited": over the profile's rate-limit for that host */
+	TUNECHO_DROP_RATE_LIMITED,
+	/** "flapped": in the down phase of the profile's flap */
+	TUNECHO_DROP_FLAPPED,
+	/** "queue_full": a delayed reply with no room in the delay store
+	 *  ([global] max-delayed) */
+	TUNECHO_DROP_QUEUE_FULL,
 	/** number of reasons this header knows, not a reason; the library may
 	 *  know more (tunecho_drops()) */
 	TUNECHO_DROP_REASONS
@@ -349,7 +374,11 @@ struct tunecho_stats {
  *
  * @out:  receives the responder, released with tunecho_free().
  * @base: borrowed; must outlive the responder. The library adds its events
- *        to it but never runs, breaks or frees it.
+ *        to it but never runs, breaks or frees it. Behaviour profiles
+ *        delay replies with one timer on it: for delays accurate to tens
+ *        of microseconds, create it with EVENT_BASE_FLAG_PRECISE_TIMER
+ *        (event_config_set_flag()), as the daemon does; without it,
+ *        libevent's epoll backend rounds timeouts to milliseconds.
  *
  * Returns 0, -EINVAL when an argument is NULL, -ENOMEM, or the -errno of
  * opening the rtnetlink socket.

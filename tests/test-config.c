@@ -706,8 +706,8 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 #define IFACE_KEYS                                                                                 \
-	"(known: address, route, mtu, txqueuelen, owner, group, persist, attach, recreate, "       \
-	"restore)"
+	"(known: address, route, hosts, profile, mtu, txqueuelen, owner, group, persist, attach, " \
+	"recreate, restore)"
 #define ADDR_FORM "address: expected \"ADDR[/LEN] [peer ADDR[/LEN]]\", got "
 #define NOT_ADDR  "' is not an IPv4 or IPv6 address with optional /LEN"
 #define NOT_ROUTE "' is not an IPv4 or IPv6 prefix ADDR[/LEN]"
@@ -722,7 +722,7 @@ END_TEST
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
-	"restore, reassembly-memory, reassembly-timeout, metrics)"
+	"restore, reassembly-memory, reassembly-timeout, metrics, seed, max-delayed)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},
@@ -1391,6 +1391,230 @@ START_TEST(test_many_addresses_and_routes_load_in_linear_time)
 }
 END_TEST
 
+/* Profiles (issue 15): sections, references from every carrier, globals. */
+START_TEST(test_profiles)
+{
+	struct tunecho_config *cfg =
+	    load_ok("[global]\n"
+		    "seed = 18446744073709551615\n"
+		    "max-delayed = 1000\n"
+		    "[tun0]\n"
+		    "profile = wan\n"
+		    "address = 198.18.0.1/24 profile off\n"
+		    "address = 198.18.1.1 peer 198.18.2.0/24 profile gone\n"
+		    "route = 198.18.128.0/24 profile wan\n"
+		    "route = 2001:db8:1::/48   profile   off  \n"
+		    "hosts = 198.18.128.7 profile off\n"
+		    "hosts = 198.18.3.0/24\n"
+		    "[profile:wan]\n"
+		    "delay = 30ms\n"
+		    "jitter = 5ms\n"
+		    "ttl = 128\n"
+		    "[profile:off]\n"
+		    "down = yes\n"
+		    "[profile:gone]\n"
+		    "unreachable = yes\n"
+		    "[profile:unused]\n"
+		    "[tun1]\n"
+		    "route = 198.18.200.0/24\n");
+	const struct te_iface_config *ic = &cfg->ifaces[0];
+
+	ck_assert(cfg->seed_given);
+	ck_assert_uint_eq(cfg->seed, UINT64_MAX);
+	ck_assert_uint_eq(cfg->max_delayed, 1000);
+	ck_assert_uint_eq(cfg->n_profiles, 4);
+	ck_assert_uint_eq(cfg->n_ifaces, 2);
+	/* Only the profiles it uses, its own first. */
+	ck_assert_uint_eq(ic->n_profiles, 3);
+	ck_assert_int_eq(ic->profile, 0);
+	ck_assert_str_eq(ic->profile_names[0], "wan");
+	ck_assert_uint_eq(ic->profiles[0].delay_ns, 30000000u);
+	ck_assert_uint_eq(ic->profiles[0].ttl, 128);
+	ck_assert_uint_eq(ic->n_addrs, 2);
+	ck_assert_uint_eq(ic->n_routes, 2);
+	ck_assert_uint_eq(ic->n_hosts, 2);
+	assert_prefix(&ic->hosts[0], "198.18.128.7/32");
+	assert_prefix(&ic->hosts[1], "198.18.3.0/24");
+	assert_prefix(&ic->routes[1], "2001:db8:1::/48");
+	ck_assert_uint_eq(ic->n_prefs, 5);
+	assert_prefix(&ic->prefs[0].prefix, "198.18.0.0/24");
+	ck_assert_str_eq(ic->profile_names[ic->prefs[0].profile], "off");
+	ck_assert(ic->profiles[ic->prefs[0].profile].down);
+	assert_prefix(&ic->prefs[1].prefix, "198.18.2.0/24");
+	ck_assert_str_eq(ic->profile_names[ic->prefs[1].profile], "gone");
+	assert_prefix(&ic->prefs[2].prefix, "198.18.128.0/24");
+	ck_assert_uint_eq(ic->prefs[2].profile, 0);
+	assert_prefix(&ic->prefs[3].prefix, "2001:db8:1::/48");
+	assert_prefix(&ic->prefs[4].prefix, "198.18.128.7/32");
+	ck_assert_int_eq(ic->prefs[4].line, 10);
+	ck_assert_uint_eq(cfg->ifaces[1].n_profiles, 0);
+	ck_assert_int_eq(cfg->ifaces[1].profile, -1);
+	tunecho_config_free(cfg);
+
+	cfg = load_ok("[tun0]\naddress = 198.18.0.1/24\n");
+	ck_assert(!cfg->seed_given);
+	ck_assert_uint_eq(cfg->max_delayed, 0);
+	ck_assert_int_eq(cfg->ifaces[0].profile, -1);
+	ck_assert_uint_eq(cfg->ifaces[0].n_prefs, 0);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
+/* The copy an interface keeps holds its profiles too. */
+START_TEST(test_profiles_copy)
+{
+	struct tunecho_config *cfg = load_ok("[tun0]\nprofile = p\nhosts = 198.18.0.7 profile p\n"
+					     "[profile:p]\nloss = 2% burst 4\n");
+	struct te_iface_config c;
+
+	ck_assert_int_eq(te_iface_config_copy(&c, &cfg->ifaces[0]), 0);
+	tunecho_config_free(cfg);
+	ck_assert_uint_eq(c.n_profiles, 1);
+	ck_assert_str_eq(c.profile_names[0], "p");
+	ck_assert_uint_eq(c.profiles[0].loss_ppb, 20000000u);
+	ck_assert_uint_eq(c.n_hosts, 1);
+	ck_assert_uint_eq(c.n_prefs, 1);
+	assert_prefix(&c.prefs[0].prefix, "198.18.0.7/32");
+	te_iface_config_clear(&c);
+}
+END_TEST
+
+static const struct error_case profile_errors[] = {
+    {"[tun0]\nprofile = nope\n", "2: no profile 'nope': define it in a [profile:nope] section"},
+    {"[tun0]\nroute = 198.18.1.0/24 profile x\n[tun1]\nprofile = x\n",
+     "2: no profile 'x': define it in a [profile:x] section"},
+    {"[profile:a]\ndelay = 11s\n", NULL /* te_profile_set's own text, after "2: " */},
+    {"[profile:a]\nbogus = 1\n", NULL},
+    {"[profile:a]\ndelay = 1ms\ndelay = 2ms\n", "3: delay is given twice in this section"},
+    {"[profile:a]\n[profile:a]\n", "2: section [profile:a] given twice (first on line 1)"},
+    {"[profile:]\n", "1: profile name '' is empty or longer than 63 characters"},
+    {"[profile:a b]\n",
+     "1: profile name 'a b' has an invalid character ' ' (use letters, digits, '-', '_' and "
+     "'.')"},
+    {"[tun0]\nprofile = a\nprofile = a\n[profile:a]\n",
+     "3: profile is given twice in this section"},
+    {"[tun0]\nroute = profile a\n[profile:a]\n",
+     "2: route: 'profile a' names a profile but no prefix"},
+    {"[tun0]\nroute = 198.18.1.0/24 profile\n",
+     "2: route: '198.18.1.0/24 profile' is not an IPv4 or IPv6 prefix ADDR[/LEN]"},
+    {"[tun0]\nhosts = 198.18.1.1/24\n", "2: hosts: '198.18.1.1/24' has host bits set"},
+    {"[tun0]\nhosts = nowhere profile a\n[profile:a]\n",
+     "2: hosts: 'nowhere' is not an IPv4 or IPv6 address or prefix ADDR[/LEN]"},
+    {"[tun0]\nroute = 198.18.1.0/24 profile a\nhosts = 198.18.1.0/24 profile b\n"
+     "[profile:a]\n[profile:b]\n",
+     "3: 198.18.1.0/24 has profile a already (line 2): one profile a prefix"},
+    {"[tun0]\nhosts = 198.18.2.0/24 profile b\nroute = 198.18.1.0/24 profile a\n"
+     "hosts = 198.18.3.0/24 profile b\nhosts = 198.18.1.0/24 profile a\n"
+     "hosts = 198.18.2.0/24 profile a\nhosts = 198.18.1.0/24 profile b\n[profile:a]\n"
+     "[profile:b]\n",
+     "6: 198.18.2.0/24 has profile b already (line 2): one profile a prefix"},
+    {"[global]\nseed = -1\n", "2: seed: '-1' is not a number from 0 to 18446744073709551615"},
+    {"[global]\nseed = 18446744073709551616\n",
+     "2: seed: '18446744073709551616' is not a number from 0 to 18446744073709551615"},
+    {"[global]\nmax-delayed = 0\n", "2: max-delayed: '0' is not a number from 1 to 10000000"},
+    {"[global]\nmax-delayed = 10000001\n",
+     "2: max-delayed: '10000001' is not a number from 1 to 10000000"},
+};
+
+START_TEST(test_profile_errors)
+{
+	const struct error_case *c = &profile_errors[_i];
+	char want[512];
+
+	if (c->err) {
+		check_error(c->text, c->err);
+		return;
+	}
+	/* The profile parser's message, prefixed with the line. */
+	{
+		struct te_profile p;
+		char msg[200];
+		const char *kv = strchr(c->text, '\n') + 1;
+		char key[32], value[32];
+
+		ck_assert_int_eq(sscanf(kv, "%31s = %31s", key, value), 2);
+		te_profile_defaults(&p);
+		ck_assert_int_eq(te_profile_set(&p, key, value, msg, sizeof(msg)), -EINVAL);
+		snprintf(want, sizeof(want), "2: %s", msg);
+	}
+	check_error(c->text, want);
+}
+END_TEST
+
+/* The settings API: profiles set first, then named by an interface. */
+START_TEST(test_profiles_api)
+{
+	struct tunecho_config *cfg = NULL;
+	const char *rts[] = {"198.18.1.0/24 profile wan", NULL};
+	struct tunecho_iface_settings s = {.name = "tun0", .routes = rts, .profile = "wan"};
+	char err[256] = "";
+
+	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "no profile 'wan': add it first (tunecho_config_set_profile())");
+	ck_assert_uint_eq(cfg->n_ifaces, 0);
+	ck_assert_uint_eq(cfg->n_profiles, 0);
+	ck_assert_int_eq(tunecho_config_set_profile(cfg, "wan", "delay", "1s!", err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "delay"));
+	ck_assert_int_eq(tunecho_config_set_profile(cfg, "wan", "delay", "30ms", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(tunecho_config_set_profile(cfg, "wan", "ttl", "128", err, sizeof(err)), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg->ifaces[0].n_profiles, 1);
+	ck_assert_int_eq(cfg->ifaces[0].profile, 0);
+	ck_assert_uint_eq(cfg->ifaces[0].profiles[0].ttl, 128);
+	ck_assert_uint_eq(cfg->ifaces[0].profiles[0].delay_ns, 30000000u);
+	ck_assert_uint_eq(cfg->ifaces[0].n_prefs, 1);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
+/* conf/lab.conf, next to the sample: it loads, and gives what its comment says. */
+START_TEST(test_lab_conf)
+{
+	struct tunecho_config *cfg = NULL;
+	char path[PATH_MAX], err[512] = "";
+	char *base;
+	const struct te_iface_config *ic;
+
+	sample_path(path, sizeof(path) - 16);
+	base = strrchr(path, '/');
+	snprintf(base ? base + 1 : path, sizeof(path) - (size_t)(base ? base + 1 - path : 0),
+		 "lab.conf");
+	ck_assert_msg(tunecho_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(cfg->seed_given);
+	ck_assert_uint_eq(cfg->n_profiles, 7);
+	ic = only_iface(cfg);
+	ck_assert_uint_eq(ic->n_profiles, 7);
+	ck_assert_str_eq(ic->profile_names[ic->profile], "lan");
+	ck_assert_uint_eq(ic->n_prefs, 7);
+	ck_assert_uint_eq(ic->n_hosts, 4);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
+/* 20000 profile prefixes on one interface load at once (the clash check sorts). */
+START_TEST(test_many_profile_prefixes)
+{
+	size_t n = 20000, cap = n * 48 + 64, len = 0;
+	char *text = malloc(cap);
+	struct tunecho_config *cfg;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len, "[profile:a]\n[profile:b]\n[tun0]\n");
+	for (size_t i = 0; i < n; i++)
+		len +=
+		    (size_t)snprintf(text + len, cap - len, "hosts = 198.%zu.%zu.%zu profile %c\n",
+				     18 + i / 65536, i / 256 % 256, i % 256, i % 2 ? 'a' : 'b');
+	cfg = load_ok(text);
+	ck_assert_uint_eq(cfg->ifaces[0].n_prefs, n);
+	ck_assert_uint_eq(cfg->ifaces[0].n_profiles, 2);
+	tunecho_config_free(cfg);
+	free(text);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1398,6 +1622,7 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("sample");
 	tcase_add_test(tc, test_sample_conf);
+	tcase_add_test(tc, test_lab_conf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accepted");
@@ -1414,6 +1639,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_route_forms, 0, (int)ARRAY_SIZE(routes));
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_layout);
+	tcase_add_test(tc, test_profiles);
+	tcase_add_test(tc, test_profiles_copy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -1425,6 +1652,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_syntax_errors, 0, (int)ARRAY_SIZE(syntax_errors));
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_loop_test(tc, test_first_errors, 0, (int)ARRAY_SIZE(first_errors));
+	tcase_add_loop_test(tc, test_profile_errors, 0, (int)ARRAY_SIZE(profile_errors));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");
@@ -1442,11 +1670,13 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_recreate_and_restore);
 	tcase_add_test(tc, test_global_user_and_group);
 	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
+	tcase_add_test(tc, test_profiles_api);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_many_addresses_and_routes_load_in_linear_time);
+	tcase_add_test(tc, test_many_profile_prefixes);
 	suite_add_tcase(s, tc);
 
 	return s;

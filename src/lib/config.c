@@ -52,6 +52,9 @@ enum once_key {
 	KEY_REASM_MEMORY = 1 << 14,
 	KEY_REASM_TIMEOUT = 1 << 15,
 	KEY_METRICS = 1 << 16,
+	KEY_PROFILE = 1 << 17,
+	KEY_SEED = 1 << 18,
+	KEY_MAX_DELAYED = 1 << 19,
 };
 
 /* The text being parsed: a file is read whole first (at most TE_CONFIG_MAX_BYTES). */
@@ -71,9 +74,11 @@ struct parser {
 	char err[200];
 	bool in_global;
 	bool global_seen;
-	unsigned seen; /* enum once_key bits of the current section */
-	bool oom;      /* the error is a failed allocation, not the input */
-	int user_line; /* where [global] user was given */
+	int in_profile;		/* index + 1 of the [profile:NAME] being read, 0: none */
+	char profile_keys[512]; /* " key key ..." given in it, for "given twice" */
+	unsigned seen;		/* enum once_key bits of the current section */
+	bool oom;		/* the error is a failed allocation, not the input */
+	int user_line;		/* where [global] user was given */
 	int group_line;
 	struct te_dupset dups;
 	bool names_unhashed; /* tunecho_config_add_iface(): names are scanned */
@@ -126,12 +131,106 @@ static bool valid_ifname_char(int c)
 	return isalnum(c) || c == '-' || c == '_' || c == '.';
 }
 
+/*
+ * The profile named @name (@len bytes): found, or added as only referenced
+ * (line 0) so that a profile may be defined after the lines that use it.
+ * Its index, or -1 (an error given).
+ */
+static int profile_index(struct parser *ps, const char *name, size_t len)
+{
+	struct tunecho_config *cfg = ps->cfg;
+	struct te_named_profile *np;
+
+	if (len == 0 || len > TE_PROFILE_NAME_MAX) {
+		fail(ps, "profile name '%.*s' is empty or longer than %d characters", (int)len,
+		     name, TE_PROFILE_NAME_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!valid_ifname_char((unsigned char)name[i])) {
+			fail(ps,
+			     "profile name '%.*s' has an invalid character '%c' (use letters, "
+			     "digits, '-', '_' and '.')",
+			     (int)len, name, name[i]);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		if (strlen(cfg->profiles[i].name) == len &&
+		    !memcmp(cfg->profiles[i].name, name, len))
+			return (int)i;
+	if (cfg->n_profiles >= INT32_MAX / 2 ||
+	    te_grow((void **)&cfg->profiles, cfg->n_profiles, sizeof(*np))) {
+		fail_oom(ps);
+		return -1;
+	}
+	np = &cfg->profiles[cfg->n_profiles];
+	memset(np, 0, sizeof(*np));
+	memcpy(np->name, name, len);
+	te_profile_defaults(&np->p);
+	return (int)cfg->n_profiles++;
+}
+
+static void begin_profile(struct parser *ps, const char *name, size_t len)
+{
+	int i = profile_index(ps, name, len);
+
+	if (i < 0)
+		return;
+	if (ps->cfg->profiles[i].line) {
+		fail(ps, "section [profile:%.*s] given twice (first on line %d)", (int)len, name,
+		     ps->cfg->profiles[i].line);
+		return;
+	}
+	ps->cfg->profiles[i].line = ps->line;
+	ps->in_profile = i + 1;
+	ps->profile_keys[0] = '\0';
+}
+
+/* A reference to profile @name from the current line: its index, or -1. */
+static int profile_ref(struct parser *ps, const char *name)
+{
+	int i = profile_index(ps, name, strlen(name));
+
+	if (i >= 0 && !ps->cfg->profiles[i].ref_line)
+		ps->cfg->profiles[i].ref_line = ps->line;
+	return i;
+}
+
+static void set_profile_key(struct parser *ps, const char *name, const char *value)
+{
+	struct te_named_profile *np = &ps->cfg->profiles[ps->in_profile - 1];
+	char err[160], word[72];
+	size_t used = strlen(ps->profile_keys);
+
+	snprintf(word, sizeof(word), " %s ", name);
+	if (strstr(ps->profile_keys, word)) {
+		fail(ps, "%s is given twice in this section", name);
+		return;
+	}
+	if (te_profile_set(&np->p, name, value, err, sizeof(err))) {
+		fail(ps, "%s", err);
+		return;
+	}
+	/* Known keys are short: the list cannot overflow, but stay safe. */
+	if (used + strlen(word) < sizeof(ps->profile_keys))
+		snprintf(ps->profile_keys + used, sizeof(ps->profile_keys) - used, "%s",
+			 word + (used ? 1 : 0));
+}
+
 static void begin_section(struct parser *ps, const char *name, size_t len)
 {
 	struct te_iface_config *ic;
 
 	ps->seen = 0;
+	ps->in_profile = 0;
 	ps->in_global = len == strlen(GLOBAL_SECTION) && !memcmp(name, GLOBAL_SECTION, len);
+	if (len >= strlen(TE_PROFILE_SECTION) &&
+	    !memcmp(name, TE_PROFILE_SECTION, strlen(TE_PROFILE_SECTION))) {
+		begin_profile(ps, name + strlen(TE_PROFILE_SECTION),
+			      len - strlen(TE_PROFILE_SECTION));
+		return;
+	}
 	if (ps->in_global) {
 		if (ps->global_seen)
 			fail(ps, "section [global] given twice");
@@ -204,6 +303,7 @@ static void begin_section(struct parser *ps, const char *name, size_t len)
 	memcpy(ic->name, name, len);
 	ic->owner = -1;
 	ic->group = -1;
+	ic->profile = -1;
 }
 
 /*
@@ -428,7 +528,114 @@ static bool iface_has_ipv6(const struct te_iface_config *ic)
 	return false;
 }
 
-static void set_address(struct parser *ps, struct te_iface_config *ic, const char *value)
+static void set_address_only(struct parser *ps, struct te_iface_config *ic, const char *value);
+static void set_route_only(struct parser *ps, struct te_iface_config *ic, const char *value);
+
+/*
+ * Take a trailing "profile NAME" off @value, leaving the rest in @rest
+ * (@size bytes): the profile's index, -2 when there is none, -1 after an
+ * error.
+ */
+static int trailing_profile(struct parser *ps, const char *key, const char *value, char *rest,
+			    size_t size)
+{
+	size_t n = strlen(value);
+	char *name, *word;
+
+	if (n >= size) {
+		fail(ps, "%s: value too long", key);
+		return -1;
+	}
+	memcpy(rest, value, n + 1);
+	while (n && isspace((unsigned char)rest[n - 1]))
+		rest[--n] = '\0';
+	for (name = rest + n; name > rest && !isspace((unsigned char)name[-1]); name--)
+		;
+	for (word = name; word > rest && isspace((unsigned char)word[-1]); word--)
+		;
+	while (word > rest && !isspace((unsigned char)word[-1]))
+		word--;
+	if (name == rest || strncmp(word, "profile", 7) || !isspace((unsigned char)word[7]))
+		return -2;
+	if (word == rest) {
+		fail(ps, "%s: '%s' names a profile but no prefix", key, value);
+		return -1;
+	}
+	*word = '\0';
+	while (word > rest && isspace((unsigned char)word[-1]))
+		*--word = '\0';
+	return profile_ref(ps, name);
+}
+
+/* Record that the hosts of @p (host bits cleared here) behave as profile @profile. */
+static void add_profile_ref(struct parser *ps, struct te_iface_config *ic, struct te_prefix p,
+			    int profile)
+{
+	for (size_t bit = p.len; bit < te_addr_len(p.family) * 8; bit++)
+		p.addr.bytes[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+	if (te_grow((void **)&ic->prefs, ic->n_prefs, sizeof(*ic->prefs))) {
+		fail_oom(ps);
+		return;
+	}
+	ic->prefs[ic->n_prefs++] =
+	    (struct te_profile_ref){.prefix = p, .profile = (uint32_t)profile, .line = ps->line};
+}
+
+static void set_address(struct parser *ps, struct te_iface_config *ic, const char *given)
+{
+	char rest[256];
+	int profile = trailing_profile(ps, "address", given, rest, sizeof(rest));
+	const char *value = rest;
+
+	if (profile == -1)
+		return;
+	set_address_only(ps, ic, value);
+	if (profile >= 0 && !ps->err_line) {
+		const struct te_address *a = &ic->addrs[ic->n_addrs - 1];
+
+		add_profile_ref(ps, ic, a->has_peer ? a->peer : a->local, profile);
+	}
+}
+
+static void set_route(struct parser *ps, struct te_iface_config *ic, const char *given)
+{
+	char rest[256];
+	int profile = trailing_profile(ps, "route", given, rest, sizeof(rest));
+
+	if (profile == -1)
+		return;
+	set_route_only(ps, ic, rest);
+	if (profile >= 0 && !ps->err_line)
+		add_profile_ref(ps, ic, ic->routes[ic->n_routes - 1], profile);
+}
+
+/* `hosts = PREFIX [profile NAME]`: repeatable. */
+static void set_hosts(struct parser *ps, struct te_iface_config *ic, const char *given)
+{
+	char rest[256];
+	int profile = trailing_profile(ps, "hosts", given, rest, sizeof(rest));
+	struct te_prefix p;
+
+	if (profile == -1)
+		return;
+	if (!parse_prefix(rest, &p, NULL)) {
+		fail(ps, "hosts: '%s' is not an IPv4 or IPv6 address or prefix ADDR[/LEN]", rest);
+		return;
+	}
+	if (prefix_host_bits_set(&p)) {
+		fail(ps, "hosts: '%s' has host bits set", rest);
+		return;
+	}
+	if (te_grow((void **)&ic->hosts, ic->n_hosts, sizeof(p))) {
+		fail_oom(ps);
+		return;
+	}
+	ic->hosts[ic->n_hosts++] = p;
+	if (profile >= 0)
+		add_profile_ref(ps, ic, p, profile);
+}
+
+static void set_address_only(struct parser *ps, struct te_iface_config *ic, const char *value)
 {
 	char buf[256], *tok[4], *save = NULL;
 	size_t n = 0;
@@ -503,7 +710,7 @@ static void set_address(struct parser *ps, struct te_iface_config *ic, const cha
 	ic->addrs[ic->n_addrs++] = a;
 }
 
-static void set_route(struct parser *ps, struct te_iface_config *ic, const char *value)
+static void set_route_only(struct parser *ps, struct te_iface_config *ic, const char *value)
 {
 	struct te_prefix p;
 	char text[TE_PREFIX_STRLEN];
@@ -696,6 +903,29 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     value);
 		else
 			strcpy(ps->cfg->metrics, value);
+	} else if (!strcmp(name, "seed")) {
+		char *end;
+
+		if (!once(ps, KEY_SEED, name))
+			return;
+		errno = 0;
+		ps->cfg->seed = strtoull(value, &end, 10);
+		if (!isdigit((unsigned char)*value) || errno || *end)
+			fail(ps, "seed: '%s' is not a number from 0 to %llu", value,
+			     (unsigned long long)UINT64_MAX);
+		ps->cfg->seed_given = true;
+	} else if (!strcmp(name, "max-delayed")) {
+		unsigned long n;
+
+		if (!once(ps, KEY_MAX_DELAYED, name))
+			return;
+		if (!parse_uint(value, 1, TE_MAX_DELAYED_MAX, &n))
+			fail(ps, "max-delayed: '%s' is not a number from 1 to %u", value,
+			     TE_MAX_DELAYED_MAX);
+		else {
+			ps->cfg->max_delayed = n;
+			ps->cfg->given |= TE_GIVEN_MAX_DELAYED;
+		}
 	} else if (!strcmp(name, "user")) {
 		if (!once(ps, KEY_USER, name))
 			return;
@@ -711,7 +941,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
 		     "group, seccomp, link-group, recreate, restore, reassembly-memory, "
-		     "reassembly-timeout, metrics)",
+		     "reassembly-timeout, metrics, seed, max-delayed)",
 		     name);
 	}
 }
@@ -727,6 +957,13 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 		set_address(ps, ic, value);
 	} else if (!strcmp(name, "route")) {
 		set_route(ps, ic, value);
+	} else if (!strcmp(name, "hosts")) {
+		set_hosts(ps, ic, value);
+	} else if (!strcmp(name, "profile")) {
+		int i;
+
+		if (once(ps, KEY_PROFILE, name) && (i = profile_ref(ps, value)) >= 0)
+			ic->profile = i;
 	} else if (!strcmp(name, "mtu")) {
 		if (!once(ps, KEY_MTU, name))
 			return;
@@ -763,8 +1000,8 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 			fail(ps, "attach: '%s' is not yes or no", value);
 	} else {
 		fail(ps,
-		     "unknown key '%s' in [%s] (known: address, route, mtu, txqueuelen, owner, "
-		     "group, persist, attach, recreate, restore)",
+		     "unknown key '%s' in [%s] (known: address, route, hosts, profile, mtu, "
+		     "txqueuelen, owner, group, persist, attach, recreate, restore)",
 		     name, ic->name);
 	}
 }
@@ -776,6 +1013,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	(void)section; /* the reader already tracked it */
 	if (ps->err_line)
 		return 1;
+	if (ps->in_profile) {
+		if (!value || !*value)
+			fail(ps, "%s: no value given", name);
+		else
+			set_profile_key(ps, name, value);
+		return 1;
+	}
 	if (!ps->in_global && ps->cfg->n_ifaces == 0) {
 		fail(ps, "'%s' is outside any section: put it under [global] or [IFNAME]", name);
 		return 1;
@@ -795,18 +1039,44 @@ void te_iface_config_clear(struct te_iface_config *ic)
 {
 	free(ic->addrs);
 	free(ic->routes);
+	free(ic->hosts);
+	free(ic->profiles);
+	free(ic->profile_names);
+	free(ic->prefs);
 	memset(ic, 0, sizeof(*ic));
+}
+
+/* A copy of the @n items of @size bytes at @src (NULL when @n is 0); false: no memory. */
+static bool dup_array(void **dst, const void *src, size_t n, size_t size)
+{
+	*dst = NULL;
+	if (!n)
+		return true;
+	*dst = malloc(n * size);
+	if (*dst)
+		memcpy(*dst, src, n * size);
+	return *dst != NULL;
 }
 
 int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_config *src)
 {
 	struct te_iface_config c = *src;
+	bool ok;
 
 	c.addrs = calloc(src->n_addrs ? src->n_addrs : 1, sizeof(*c.addrs));
 	c.routes = calloc(src->n_routes ? src->n_routes : 1, sizeof(*c.routes));
-	if (!c.addrs || !c.routes) {
+	ok = dup_array((void **)&c.hosts, src->hosts, src->n_hosts, sizeof(*c.hosts));
+	ok &= dup_array((void **)&c.profiles, src->profiles, src->n_profiles, sizeof(*c.profiles));
+	ok &= dup_array((void **)&c.profile_names, src->profile_names, src->n_profiles,
+			sizeof(*c.profile_names));
+	ok &= dup_array((void **)&c.prefs, src->prefs, src->n_prefs, sizeof(*c.prefs));
+	if (!c.addrs || !c.routes || !ok) {
 		free(c.addrs);
 		free(c.routes);
+		free(c.hosts);
+		free(c.profiles);
+		free(c.profile_names);
+		free(c.prefs);
 		return -ENOMEM;
 	}
 	if (src->n_addrs)
@@ -815,6 +1085,28 @@ int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_conf
 		memcpy(c.routes, src->routes, src->n_routes * sizeof(*c.routes));
 	*dst = c;
 	return 0;
+}
+
+bool te_iface_profiles_equal(const struct te_iface_config *a, const struct te_iface_config *b)
+{
+	if (a->n_profiles != b->n_profiles || a->profile != b->profile ||
+	    a->n_prefs != b->n_prefs || a->n_hosts != b->n_hosts)
+		return false;
+	for (size_t i = 0; i < a->n_profiles; i++) {
+		struct te_profile x = a->profiles[i], y = b->profiles[i];
+
+		x.epoch_ns = y.epoch_ns = 0; /* the responder's, not the config's */
+		if (memcmp(&x, &y, sizeof(x)) || strcmp(a->profile_names[i], b->profile_names[i]))
+			return false;
+	}
+	for (size_t i = 0; i < a->n_prefs; i++)
+		if (!te_prefix_equal(&a->prefs[i].prefix, &b->prefs[i].prefix) ||
+		    a->prefs[i].profile != b->prefs[i].profile)
+			return false;
+	for (size_t i = 0; i < a->n_hosts; i++)
+		if (!te_prefix_equal(&a->hosts[i], &b->hosts[i]))
+			return false;
+	return true;
 }
 
 bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b)
@@ -841,6 +1133,125 @@ int tunecho_config_new(struct tunecho_config **out)
 	return 0;
 }
 
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct te_profile_ref *x = a, *y = b;
+
+	if (x->prefix.family != y->prefix.family)
+		return x->prefix.family < y->prefix.family ? -1 : 1;
+	if (x->prefix.len != y->prefix.len)
+		return x->prefix.len < y->prefix.len ? -1 : 1;
+	{
+		int c = memcmp(x->prefix.addr.bytes, y->prefix.addr.bytes, 16);
+
+		if (c)
+			return c;
+	}
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * One profile a prefix of @ic: sorted, the same prefix twice is side by
+ * side (n log n, for configs with thousands of them). False after an error.
+ */
+static bool check_pref_clash(struct parser *ps, const struct te_iface_config *ic)
+{
+	struct te_profile_ref *v = malloc(ic->n_prefs * sizeof(*v));
+	const struct te_profile_ref *bad = NULL, *first = NULL;
+	char text[TE_PREFIX_STRLEN];
+	size_t run = 0;
+
+	if (!v) {
+		fail_oom(ps);
+		return false;
+	}
+	memcpy(v, ic->prefs, ic->n_prefs * sizeof(*v));
+	qsort(v, ic->n_prefs, sizeof(*v), cmp_ref);
+	/* In a run of one prefix (by line), a line whose profile is not the
+	 * first line's clashes; the earliest of them is the error. */
+	for (size_t i = 1; i < ic->n_prefs; i++) {
+		if (!te_prefix_equal(&v[i].prefix, &v[run].prefix))
+			run = i;
+		else if (v[i].profile != v[run].profile && (!bad || v[i].line < bad->line))
+			bad = &v[i], first = &v[run];
+	}
+	if (bad) {
+		te_prefix_format(&bad->prefix, text, sizeof(text));
+		ps->line = bad->line;
+		fail(ps, "%s has profile %s already (line %d): one profile a prefix", text,
+		     ps->cfg->profiles[first->profile].name, first->line);
+	}
+	free(v);
+	return !bad;
+}
+
+/* Give @ic copies of the profiles it uses; @map: room for one index a profile. */
+static void resolve_iface(struct parser *ps, struct te_iface_config *ic, uint32_t *map)
+{
+	struct tunecho_config *cfg = ps->cfg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		map[i] = UINT32_MAX;
+	if (ic->profile >= 0)
+		map[ic->profile] = (uint32_t)n++;
+	if (ic->n_prefs > 1 && !check_pref_clash(ps, ic))
+		return;
+	for (size_t i = 0; i < ic->n_prefs; i++) {
+		if (map[ic->prefs[i].profile] == UINT32_MAX)
+			map[ic->prefs[i].profile] = (uint32_t)n++;
+	}
+	if (!n)
+		return;
+	ic->profiles = calloc(n, sizeof(*ic->profiles));
+	ic->profile_names = calloc(n, sizeof(*ic->profile_names));
+	if (!ic->profiles || !ic->profile_names) {
+		fail_oom(ps);
+		return;
+	}
+	ic->n_profiles = n;
+	for (size_t i = 0; i < cfg->n_profiles; i++) {
+		if (map[i] == UINT32_MAX)
+			continue;
+		ic->profiles[map[i]] = cfg->profiles[i].p;
+		memcpy(ic->profile_names[map[i]], cfg->profiles[i].name,
+		       sizeof(ic->profile_names[0]));
+	}
+	if (ic->profile >= 0)
+		ic->profile = (int32_t)map[ic->profile];
+	for (size_t i = 0; i < ic->n_prefs; i++)
+		ic->prefs[i].profile = map[ic->prefs[i].profile];
+}
+
+/*
+ * Once every section is read: each profile named is defined, and each
+ * interface gets copies of the profiles it uses, its indices remapped to
+ * them. Two profiles on one prefix of an interface are an error.
+ */
+static void resolve_profiles(struct parser *ps)
+{
+	struct tunecho_config *cfg = ps->cfg;
+	uint32_t *map = NULL;
+
+	for (size_t i = 0; i < cfg->n_profiles && !ps->err_line; i++) {
+		if (!cfg->profiles[i].line) {
+			ps->line = cfg->profiles[i].ref_line;
+			fail(ps, "no profile '%s': define it in a [profile:%s] section",
+			     cfg->profiles[i].name, cfg->profiles[i].name);
+		}
+	}
+	if (ps->err_line || !cfg->n_profiles)
+		return;
+	map = malloc(cfg->n_profiles * sizeof(*map));
+	if (!map) {
+		fail_oom(ps);
+		return;
+	}
+	for (size_t k = 0; k < cfg->n_ifaces && !ps->err_line; k++)
+		resolve_iface(ps, &cfg->ifaces[k], map);
+	free(map);
+}
+
 int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *given,
 			     size_t size, char *err, size_t errlen)
 {
@@ -861,7 +1272,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 			  : !s	     ? "no settings given (s is NULL, or size too small)"
 			  : !s->name ? "the settings name no interface (name is NULL)"
 				     : NULL;
-	size_t before;
+	size_t before, n_profiles;
 	char num[16];
 
 	if (bad) {
@@ -870,6 +1281,7 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		return -EINVAL;
 	}
 	before = cfg->n_ifaces;
+	n_profiles = cfg->n_profiles;
 	for (size_t i = 0; i < cfg->n_ifaces && !ps.err_line; i++) {
 		for (size_t j = 0; j < cfg->ifaces[i].n_routes && !ps.err_line; j++) {
 			struct te_dupkey k = route_key(&cfg->ifaces[i].routes[j]);
@@ -907,11 +1319,56 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		set_iface(&ps, "recreate", s->recreate ? "yes" : "no");
 	if (!ps.err_line)
 		set_iface(&ps, "restore", s->restore ? "yes" : "no");
+	if (s->profile && !ps.err_line)
+		set_iface(&ps, "profile", s->profile);
+	/* Profiles come first (tunecho_config_set_profile()): none is made here. */
+	for (size_t i = n_profiles; i < cfg->n_profiles && !ps.err_line; i++)
+		fail(&ps, "no profile '%s': add it first (tunecho_config_set_profile())",
+		     cfg->profiles[i].name);
+	if (!ps.err_line && cfg->n_profiles) {
+		uint32_t *map = malloc(cfg->n_profiles * sizeof(*map));
+
+		if (!map)
+			fail_oom(&ps);
+		else
+			resolve_iface(&ps, current(&ps), map);
+		free(map);
+	}
+	if (cfg->n_profiles > n_profiles)
+		cfg->n_profiles = n_profiles;
 	te_dupset_clear(&ps.dups);
 	if (!ps.err_line)
 		return 0;
 	if (cfg->n_ifaces > before)
 		te_iface_config_clear(&cfg->ifaces[--cfg->n_ifaces]);
+	if (errlen)
+		snprintf(err, errlen, "%s", ps.err);
+	return ps.oom ? -ENOMEM : -EINVAL;
+}
+
+int tunecho_config_set_profile(struct tunecho_config *cfg, const char *name, const char *key,
+			       const char *value, char *err, size_t errlen)
+{
+	struct parser ps = {.cfg = cfg, .line = 1};
+	int i;
+
+	if (!cfg || !name || !key || !value) {
+		if (errlen)
+			snprintf(err, errlen, "cfg, name, key and value must not be NULL");
+		return -EINVAL;
+	}
+	i = profile_index(&ps, name, strlen(name));
+	if (i >= 0) {
+		struct te_profile p = cfg->profiles[i].p;
+
+		cfg->profiles[i].line = cfg->profiles[i].line ? cfg->profiles[i].line : 1;
+		if (te_profile_set(&p, key, value, ps.err, sizeof(ps.err)) == 0)
+			cfg->profiles[i].p = p;
+		else
+			ps.err_line = 1;
+	}
+	if (!ps.err_line)
+		return 0;
 	if (errlen)
 		snprintf(err, errlen, "%s", ps.err);
 	return ps.oom ? -ENOMEM : -EINVAL;
@@ -924,6 +1381,7 @@ void tunecho_config_free(struct tunecho_config *cfg)
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		te_iface_config_clear(&cfg->ifaces[i]);
 	free(cfg->ifaces);
+	free(cfg->profiles);
 	free(cfg);
 }
 
@@ -966,6 +1424,8 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 		}
 		ps.cfg->group = ps.cfg->user_gid;
 	}
+	if (!ps.err_line)
+		resolve_profiles(&ps);
 	for (size_t i = 0; i < ps.cfg->n_ifaces; i++) {
 		struct te_watch *w = &ps.cfg->ifaces[i].watch;
 

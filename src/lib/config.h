@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "profile.h"
 #include "tunecho.h"
+
+/* The longest profile name ([profile:NAME]). */
+#define TE_PROFILE_NAME_MAX 63
 
 /* An address with its prefix length, IPv4 or IPv6. */
 struct te_prefix {
@@ -38,6 +42,13 @@ struct te_watch {
 	bool restore_set;
 };
 
+/* A prefix whose hosts behave as a profile: from `address`, `route`, `hosts`. */
+struct te_profile_ref {
+	struct te_prefix prefix; /* host bits clear */
+	uint32_t profile;	 /* index into the interface config's profiles[] */
+	int line;		 /* where it was given (0: not from a file) */
+};
+
 struct te_iface_config {
 	char name[IFNAMSIZ];
 	struct te_address *addrs;
@@ -51,6 +62,27 @@ struct te_iface_config {
 	bool persist;
 	bool attach;
 	struct te_watch watch;
+	/* `hosts =` lines: addresses answered on the link (on a TUN device a
+	 * carrier of profiles only: what the kernel routes in is answered). */
+	struct te_prefix *hosts;
+	size_t n_hosts;
+	/* Profiles (issue 15): copies of those the interface uses, the
+	 * interface's own (`profile =`, -1: none) and the prefixes that
+	 * carry one. While parsing, indices are into tunecho_config's. */
+	struct te_profile *profiles;
+	char (*profile_names)[TE_PROFILE_NAME_MAX + 1];
+	size_t n_profiles;
+	int32_t profile;
+	struct te_profile_ref *prefs;
+	size_t n_prefs;
+};
+
+/* One [profile:NAME] section. */
+struct te_named_profile {
+	char name[TE_PROFILE_NAME_MAX + 1];
+	struct te_profile p;
+	int line;     /* of its section; 0: only named by a reference so far */
+	int ref_line; /* the first reference to it */
 };
 
 struct tunecho_config {
@@ -70,6 +102,11 @@ struct tunecho_config {
 	char metrics[128];     /* [global] metrics, as written; "" when unset */
 	struct te_iface_config *ifaces;
 	size_t n_ifaces;
+	struct te_named_profile *profiles; /* [profile:NAME] sections */
+	size_t n_profiles;
+	uint64_t seed; /* [global] seed, when seed_given */
+	bool seed_given;
+	size_t max_delayed; /* [global] max-delayed, 0: the default */
 };
 
 /* The [global] keys that belong to the responder, when a config gives them. */
@@ -77,7 +114,20 @@ enum {
 	TE_GIVEN_BUSY_POLL = 1 << 0,
 	TE_GIVEN_LINK_GROUP = 1 << 1,
 	TE_GIVEN_REASSEMBLY = 1 << 2,
+	TE_GIVEN_MAX_DELAYED = 1 << 3,
 };
+
+/*
+ * The delay store's bounds: max-delayed replies held at once, and the
+ * memory that implies, TE_DELAYED_BYTES_EACH bytes of te_delay_cost() a
+ * reply on average (a 1500-byte reply costs 1540): 64 MiB for the default.
+ */
+#define TE_MAX_DELAYED_DEFAULT 32768u
+#define TE_MAX_DELAYED_MAX     10000000u
+#define TE_DELAYED_BYTES_EACH  2048u
+
+/* The section name of the profiles, and the longest profile name. */
+#define TE_PROFILE_SECTION "profile:"
 
 /* Bytes of an address of @family (AF_INET or AF_INET6). */
 static inline size_t te_addr_len(int family)
@@ -98,6 +148,9 @@ int te_iface_config_copy(struct te_iface_config *dst, const struct te_iface_conf
 void te_iface_config_clear(struct te_iface_config *ic);
 
 bool te_prefix_equal(const struct te_prefix *a, const struct te_prefix *b);
+
+/* Whether @a and @b give the same profiles to the same prefixes and hosts. */
+bool te_iface_profiles_equal(const struct te_iface_config *a, const struct te_iface_config *b);
 bool te_address_equal(const struct te_address *a, const struct te_address *b);
 
 /* Write @p as "ADDR/LEN" into @buf (INET6_ADDRSTRLEN + 4 bytes suffice). */

@@ -790,4 +790,5 @@ void te_apply_globals(struct tunecho *t, const struct tunecho_config *cfg, bool 
 		te_reasm_set_limits(t->reasm, memory, t4, t6);
 		te_path_reasm_changed(t);
 	}
+	te_shape_apply_globals(t, cfg);
 }

@@ -4,7 +4,8 @@
  * (ipin.c), the handler chain, and IP out (frag.c), and what comes out is
  * written back. The stages are pure; this file gives them the time and the
  * randomness they need, keeps the reassembly table's one timer, and does
- * the writes. The fast path (an unfragmented request, a reply that fits)
+ * the writes; a reply to a host with a behaviour profile goes through the
+ * profile stage (shape.c) first. The fast path (an unfragmented request, a reply that fits)
  * copies and allocates nothing.
  */
 #include <errno.h>
@@ -118,7 +119,7 @@ int te_path_init(struct tunecho *t)
 	t->clock = (struct te_clock){ms_since_midnight, NULL};
 	t->dgbuf = malloc(TE_REASM_ROOM);
 	t->reasm_timer = evtimer_new(t->base, on_reasm_timer, t);
-	if (!t->dgbuf || !t->reasm_timer ||
+	if (!t->dgbuf || !t->reasm_timer || te_shape_init(t) ||
 	    te_reasm_new(&t->reasm, TUNECHO_REASSEMBLY_MEMORY, TUNECHO_REASSEMBLY_TIMEOUT4_MS,
 			 TUNECHO_REASSEMBLY_TIMEOUT6_MS)) {
 		te_path_fini(t);
@@ -142,6 +143,7 @@ void te_path_fini(struct tunecho *t)
 	t->reasm = NULL;
 	free(t->dgbuf);
 	t->dgbuf = NULL;
+	te_shape_fini(t);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -183,7 +185,7 @@ int te_iface_rx_update(struct te_iface *ifc)
 		ifc->mtu = mtu;
 	else if (!ifc->mtu)
 		ifc->mtu = 1500;
-	return 0;
+	return te_shape_iface_update(ifc);
 }
 
 void te_iface_rx_clear(struct te_iface *ifc)
@@ -191,6 +193,7 @@ void te_iface_rx_clear(struct te_iface *ifc)
 	free(ifc->bcast);
 	ifc->bcast = NULL;
 	ifc->n_bcast = 0;
+	te_shape_iface_clear(ifc);
 }
 
 /*
@@ -219,11 +222,7 @@ static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_pa
 	return TUNECHO_DROP;
 }
 
-/*
- * IP out: write the reply @data of @len bytes, in fragments when over the
- * MTU. False when no IP datagram can be that long (nothing written).
- */
-static bool send_reply(struct te_iface *ifc, const uint8_t *data, size_t len)
+bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len)
 {
 	struct te_stats *st = &ifc->stats;
 	struct te_frag_iter it;
@@ -289,6 +288,9 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	    .drop_arg = t,
 	};
 	struct te_ipin_link link = {ifc->bcast, ifc->n_bcast, ifc->ifindex};
+	/* The request's head, for an ICMP unreachable a profile may answer with. */
+	uint8_t head[TE_SHAPE_HEAD];
+	size_t hlen = 0;
 	unsigned flags;
 	enum te_ipin_status st_in;
 
@@ -305,9 +307,16 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	if (st_in == TE_IPIN_HELD)
 		return;
 	if (st_in == TE_IPIN_DATAGRAM) {
+		if (ifc->cfg.n_profiles) {
+			hlen = pkt.len < sizeof(head) ? pkt.len : sizeof(head);
+			memcpy(head, pkt.data, hlen);
+		}
 		switch (run_chain(t, &pkt)) {
 		case TUNECHO_ANSWER:
-			if (pkt.len <= pkt.room && send_reply(ifc, pkt.data, pkt.len))
+			if (pkt.len <= pkt.room &&
+			    (ifc->cfg.n_profiles
+				 ? te_shape_reply(ifc, head, hlen, pkt.data, pkt.len)
+				 : te_path_send(ifc, pkt.data, pkt.len)))
 				return;
 			pkt.reason = TUNECHO_DROP_BAD_REPLY; /* the handler's fault */
 			break;

@@ -55,6 +55,12 @@ static uint64_t serving(const struct tunecho *t, size_t i, const struct te_stats
 	return t->ifaces[i]->fd >= 0;
 }
 
+static uint64_t delayed(const struct tunecho *t, size_t i, const struct te_stats *st)
+{
+	(void)st;
+	return t->ifaces[i]->delayed;
+}
+
 /* Per interface, label {interface="NAME"}; in this order. A gauge such as
  * the replies waiting in a delay store is one more row, with a function
  * that reads it off t->ifaces[i]. */
@@ -73,6 +79,8 @@ static const struct metric per_iface[] = {
      reassembled},
     {"tunecho_sent_fragments_total", "counter",
      "Fragments written for replies bigger than the MTU.", tx_fragments},
+    {"tunecho_delayed_replies", "gauge",
+     "Replies a behaviour profile holds back, waiting in the delay store.", delayed},
 };
 
 /* @s as a label value: backslash, double quote and line feed escaped. */

@@ -58,7 +58,8 @@ static bool same_config(const struct te_iface_config *a, const struct te_iface_c
 {
 	if (!same_device(a, b) || a->mtu != b->mtu || a->txqlen != b->txqlen ||
 	    a->watch.recreate != b->watch.recreate || a->watch.restore != b->watch.restore ||
-	    a->n_addrs != b->n_addrs || a->n_routes != b->n_routes)
+	    a->n_addrs != b->n_addrs || a->n_routes != b->n_routes ||
+	    !te_iface_profiles_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_addrs; i++)
 		if (!has_address(b, &a->addrs[i]))

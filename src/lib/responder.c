@@ -388,6 +388,8 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 		te_json_string(&j, ifc->name);
 		te_json_raw(&j, ifc->fd >= 0 ? ",\"serving\":true," : ",\"serving\":false,");
 		te_stats_json(&j, &ifc->stats);
+		snprintf(gauges, sizeof(gauges), ",\"delayed\":%zu", ifc->delayed);
+		te_json_raw(&j, gauges);
 		te_json_raw(&j, "}");
 		te_stats_add(&total, &ifc->stats);
 	}
@@ -396,8 +398,9 @@ int tunecho_stats_json(const struct tunecho *t, char *buf, size_t size)
 	te_reasm_get_stats(t->reasm, &rs);
 	snprintf(gauges, sizeof(gauges),
 		 "},\"reassembly\":{\"memory\":%zu,\"cap\":%zu,\"pending\":%zu,"
-		 "\"duplicates\":%llu}}",
-		 rs.memory, rs.cap, rs.pending, (unsigned long long)rs.duplicates);
+		 "\"duplicates\":%llu},\"delayed\":%zu}",
+		 rs.memory, rs.cap, rs.pending, (unsigned long long)rs.duplicates,
+		 te_shape_delayed(t));
 	te_json_raw(&j, gauges);
 	return te_json_end(&j);
 }

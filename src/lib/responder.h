@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "packet.h"
+#include "rng.h"
 #include "stats.h"
 #include "tunecho.h"
 
@@ -79,6 +80,9 @@ struct te_iface {
 	uint32_t mtu;	 /* the kernel's, followed by the watcher */
 	uint32_t *bcast; /* IPv4 broadcasts of its prefixes, sorted, not answered */
 	size_t n_bcast;
+	/* The profile stage (shape.c): cfg's profile prefixes, matched. */
+	struct te_lpm *lpm; /* NULL: none (the interface's own profile may apply) */
+	size_t delayed;	    /* its replies in the delay store (gauge) */
 	struct te_stats stats;
 };
 
@@ -119,6 +123,15 @@ struct tunecho {
 	uint64_t rng;		   /* IPv6 fragment identifications */
 	struct te_iface *current;  /* the interface whose packet is being handled */
 	struct te_stats removed;   /* counters of the interfaces removed so far */
+	/* The profile stage (shape.c). */
+	struct te_delay *delay;	   /* replies held back, of every interface */
+	struct event *delay_timer; /* its one timer */
+	uint64_t delay_armed_ns;   /* when it is set to fire, UINT64_MAX: not set */
+	struct te_hosts *hosts;	   /* the simulated hosts' state */
+	struct te_rng prng;	   /* every random choice of the profiles */
+	uint64_t seed;		   /* prng's seed: [global] seed, or a random one */
+	bool seed_given, seed_logged;
+	uint64_t epoch_ns; /* when the flap cycles start (CLOCK_MONOTONIC) */
 	/* The one receive buffer: replies are built in it, in place. */
 	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
 };
@@ -133,6 +146,36 @@ void te_path_fini(struct tunecho *t);
 /* The reassembly limits changed: apply them now, set the timer anew. */
 void te_path_reasm_changed(struct tunecho *t);
 void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n);
+
+/*
+ * IP out (path.c): write the reply @data of @len bytes to @ifc, in
+ * fragments when over the MTU, counted. False when no IP datagram can be
+ * that long (nothing written).
+ */
+bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len);
+
+/*
+ * The profile stage (shape.c). Its state on @t (0 or -ENOMEM), released by
+ * te_shape_fini(); [global] seed and max-delayed applied (and the seed
+ * logged once); @ifc's profile prefixes matched from ifc->cfg (0, -ENOMEM)
+ * and forgotten with its delayed replies.
+ *
+ * te_shape_reply(): the handlers answered the request whose first @hlen
+ * bytes (at most TE_SHAPE_HEAD) are @req with the @len bytes at @reply;
+ * the destination's profile, if any, decides, and the reply is sent,
+ * held, duplicated, replaced by an ICMP unreachable or dropped and
+ * counted. False when the reply is longer than an IP datagram (nothing
+ * sent). te_shape_delayed(): the replies held now, of every interface.
+ */
+#define TE_SHAPE_HEAD 256
+int te_shape_init(struct tunecho *t);
+void te_shape_fini(struct tunecho *t);
+void te_shape_apply_globals(struct tunecho *t, const struct tunecho_config *cfg);
+int te_shape_iface_update(struct te_iface *ifc);
+void te_shape_iface_clear(struct te_iface *ifc);
+bool te_shape_reply(struct te_iface *ifc, const uint8_t *req, size_t hlen, uint8_t *reply,
+		    size_t len);
+size_t te_shape_delayed(const struct tunecho *t);
 
 /*
  * What the packet path knows of @ifc's link, from ifc->cfg and the kernel:

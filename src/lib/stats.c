@@ -29,6 +29,11 @@ static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_REASM_OVERSIZE] = "reasm_oversize",
     [TUNECHO_DROP_SOURCE_ROUTE] = "source_route",
     [TUNECHO_DROP_BAD_REPLY] = "bad_reply",
+    [TUNECHO_DROP_LOST] = "lost",
+    [TUNECHO_DROP_DOWN] = "down",
+    [TUNECHO_DROP_RATE_LIMITED] = "rate_limited",
+    [TUNECHO_DROP_FLAPPED] = "flapped",
+    [TUNECHO_DROP_QUEUE_FULL] = "queue_full",
 };
 
 const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)

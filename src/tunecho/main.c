@@ -496,7 +496,18 @@ int main(int argc, char **argv)
 	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg), tunecho_config_iface_count(cfg)) <
 	    0)
 		goto out;
-	d.base = event_base_new();
+	/* Precise timers (timerfd): the profiles' delays are kept to microseconds,
+	 * where epoll's own timeout rounds to milliseconds. */
+	{
+		struct event_config *ec = event_config_new();
+
+		if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+			d.base = event_base_new_with_config(ec);
+		if (ec)
+			event_config_free(ec);
+		if (!d.base)
+			d.base = event_base_new();
+	}
 	if (!d.base) {
 		fprintf(stderr, "tunecho: cannot create the event loop\n");
 		goto out;

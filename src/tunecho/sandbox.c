@@ -16,12 +16,11 @@
 
 /*
  * What the daemon does once it is serving, read off strace of real runs:
- * the loop (epoll, timers), devices and sockets (read/write, netlink),
- * signals (libevent's self-pipe), malloc, time, sched_yield (busy polling),
- * exit; and for a reload or a re-created device: reading the config file,
- * opening /dev/net/tun and its ioctls, raising the open-file limit.
- * syslog(3) may reconnect its AF_UNIX socket and if_nametoindex(3) asks
- * through one, hence socket() for AF_UNIX only.
+ * the loop (epoll, timers: a timerfd, the base being precise), devices and sockets (read/write,
+ * netlink), signals (libevent's self-pipe), malloc, time, sched_yield (busy polling), exit; and for
+ * a reload or a re-created device: reading the config file, opening /dev/net/tun and its ioctls,
+ * raising the open-file limit. syslog(3) may reconnect its AF_UNIX socket and if_nametoindex(3)
+ * asks through one, hence socket() for AF_UNIX only.
  */
 static const int allowed[] = {
     SCMP_SYS(read),	    SCMP_SYS(write),	       SCMP_SYS(readv),
@@ -36,7 +35,7 @@ static const int allowed[] = {
     SCMP_SYS(fstat),	    SCMP_SYS(newfstatat),      SCMP_SYS(exit),
     SCMP_SYS(exit_group),   SCMP_SYS(lseek),	       SCMP_SYS(statx),
     SCMP_SYS(prlimit64),    SCMP_SYS(getrlimit),       SCMP_SYS(setrlimit),
-    SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_yield),  SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
 };
 
 static unsigned extras; /* sandbox_allow() */

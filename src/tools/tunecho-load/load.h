@@ -11,6 +11,7 @@
  *   hist.c     the RTT histogram and its chart (pure);
  *   series.c   the per-second CSV of --series;
  *   report.c   the table, the JSON and the histograms at the end;
+ *   expect.c   --expect: each target against its profile in the config;
  *   main.c     the order of it all.
  *
  * Targets come from the command line and from a tunecho config (-c). Each
@@ -113,6 +114,24 @@ struct target {
 	 * every address of every interface (thousands with a big config). */
 	bool has_src;
 	struct in6_addr src;
+	/* --expect: what the target's profile in the config says (targets.c). */
+	char profile[64];    /* its name, "" for none */
+	uint64_t exp_p50_ns; /* the median delay */
+	uint64_t exp_delay_ns, exp_jitter_ns;
+	double exp_loss;  /* 0 to 1 */
+	double exp_burst; /* mean run of losses */
+	unsigned exp_ttl;
+	bool exp_silent;	 /* down or unreachable: no echo reply at all */
+	bool exp_unchecked_loss; /* rate-limit or flap: loss depends on the load */
+	/* The TTLs of its replies: IPv4's IP header, IPv6's IPV6_HOPLIMIT. */
+	bool ttl_seen;
+	uint8_t ttl_min, ttl_max;
+};
+
+/* Room for one IPV6_HOPLIMIT control message (--expect). */
+union rx_ctl {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
 };
 
 /* Room for one IPV6_PKTINFO control message. */
@@ -128,7 +147,7 @@ struct options {
 	double duration, rate, max_loss; /* duration and rate: 0 when not given */
 	uint32_t size, timeout_ms;
 	long ident; /* -1: random */
-	bool json, list, histogram, verbose;
+	bool json, list, histogram, verbose, expect;
 };
 
 struct run;
@@ -155,6 +174,7 @@ struct fam {
 	struct tx_meta *txmeta;
 	union tx_ctl *txctl;
 	/* replies */
+	union rx_ctl *rxctl; /* --expect, IPv6: room for each reply's hop limit */
 	struct mmsghdr *rxm;
 	struct iovec *rxv;
 	uint8_t *rxbuf;
@@ -228,5 +248,8 @@ int series_close(struct run *r);
 
 /* report.c: print the table (or JSON); return the exit status it implies. */
 int report(const struct run *r);
+
+/* expect.c: --expect's table; 0 when every verdict passed, else 1. */
+int expect_report(const struct run *r);
 
 #endif

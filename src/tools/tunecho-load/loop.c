@@ -358,6 +358,19 @@ static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 		t->c.corrupt++;
 		return;
 	}
+	if (f->family == AF_INET || f->rxctl) {
+		int ttl = f->family == AF_INET ? f->rxbuf[i * f->rx_len + 8] : -1;
+
+		for (struct cmsghdr *c = f->rxctl ? CMSG_FIRSTHDR(mh) : NULL; c;
+		     c = CMSG_NXTHDR((struct msghdr *)mh, c))
+			if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
+				memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+		if (ttl >= 0 && ttl <= 255) {
+			t->ttl_min = t->ttl_seen && t->ttl_min < ttl ? t->ttl_min : (uint8_t)ttl;
+			t->ttl_max = t->ttl_seen && t->ttl_max > ttl ? t->ttl_max : (uint8_t)ttl;
+			t->ttl_seen = true;
+		}
+	}
 	account(r, t, &p, now);
 }
 
@@ -373,6 +386,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		for (unsigned i = 0; i < f->batch; i++) {
 			f->rxm[i].msg_hdr.msg_namelen = sizeof(f->rxaddr[i]);
 			f->rxm[i].msg_hdr.msg_flags = 0;
+			if (f->rxctl)
+				f->rxm[i].msg_hdr.msg_controllen = sizeof(f->rxctl[i]);
 		}
 		n = recvmmsg(fd, f->rxm, f->batch, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -596,11 +611,22 @@ static int setup_fam(struct run *r, int fam)
 		fprintf(stderr, PROG ": out of memory\n");
 		return -1;
 	}
+	/* --expect checks the hop limit of IPv6 replies: the kernel says it. */
+	if (fam == FAM_V6 && r->opt.expect &&
+	    setsockopt(f->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &(int){1}, sizeof(int)) == 0 &&
+	    !(f->rxctl = calloc(f->batch, sizeof(*f->rxctl)))) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return -1;
+	}
 	for (unsigned i = 0; i < f->batch; i++) {
 		f->rxv[i] =
 		    (struct iovec){.iov_base = f->rxbuf + i * f->rx_len, .iov_len = f->rx_len};
 		f->rxm[i].msg_hdr = (struct msghdr){
 		    .msg_name = &f->rxaddr[i], .msg_iov = &f->rxv[i], .msg_iovlen = 1};
+		if (f->rxctl) {
+			f->rxm[i].msg_hdr.msg_control = &f->rxctl[i];
+			f->rxm[i].msg_hdr.msg_controllen = sizeof(f->rxctl[i]);
+		}
 	}
 	return 0;
 }
@@ -697,6 +723,7 @@ void teardown(struct run *r)
 		free(f->rxm);
 		free(f->rxv);
 		free(f->rxbuf);
+		free(f->rxctl);
 		free(f->rxaddr);
 		free(f->queue);
 	}

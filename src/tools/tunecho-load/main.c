@@ -37,6 +37,8 @@ int main(int argc, char **argv)
 		goto out;
 	run_load(r);
 	status = report(r);
+	if (r->opt.expect)
+		status = expect_report(r);
 	if (series_close(r) < 0)
 		status = 1;
 out:

@@ -54,6 +54,10 @@ static void help(void)
 	       "                        with --json, a \"histogram\" member in every object:\n"
 	       "                        [[FROM_US,TO_US,COUNT],...], the non-empty buckets\n"
 	       "  -v, --verbose         with --histogram, a chart per target too\n"
+	       "      --expect          with -c: check that each target behaves as its\n"
+	       "                        profile in the config says (delay, loss); print the\n"
+	       "                        configured and measured values with a verdict per\n"
+	       "                        target, and exit 1 when one fails (--max-loss unused)\n"
 	       "      --series FILE     write one CSV row per second to FILE: time_s, sent,\n"
 	       "                        received, lost, p50_us, p99_us (that second's)\n"
 	       "  -h, --help            print this help and exit\n"
@@ -125,6 +129,7 @@ enum {
 	OPT_JSON,
 	OPT_HISTOGRAM,
 	OPT_SERIES,
+	OPT_EXPECT,
 };
 
 /* Fill @o from the options; -1 to go on, else the exit status. */
@@ -147,6 +152,7 @@ int parse_options(struct options *o, int argc, char **argv)
 	    {"histogram", no_argument, NULL, OPT_HISTOGRAM},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"series", required_argument, NULL, OPT_SERIES},
+	    {"expect", no_argument, NULL, OPT_EXPECT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -210,6 +216,9 @@ int parse_options(struct options *o, int argc, char **argv)
 		case OPT_SERIES:
 			o->series = optarg;
 			break;
+		case OPT_EXPECT:
+			o->expect = true;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -224,6 +233,11 @@ int parse_options(struct options *o, int argc, char **argv)
 			usage_hint();
 			return 2;
 		}
+	}
+	if (o->expect && !o->config) {
+		fprintf(stderr, PROG ": --expect needs a config (-c FILE) to read profiles from\n");
+		usage_hint();
+		return 2;
 	}
 	/* Bounded whatever the options: no count and no duration is 5 s. */
 	if (!o->count && o->duration <= 0)

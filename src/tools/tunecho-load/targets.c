@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h" /* the parsed config (the library's internal header) */
+#include "lpm.h"
 #include "load.h"
 #include "tunecho.h"
 
@@ -136,8 +137,63 @@ static const uint8_t *own_address(const struct te_iface_config *ic, int family)
 	return NULL;
 }
 
+/*
+ * --expect: give targets [@from, n_targets) of @ic what their profile says:
+ * the longest prefix of ic's profile lines that holds them, else ic's own
+ * profile, else none (the defaults: no delay, no loss).
+ */
+static int set_expected(struct run *r, const struct te_iface_config *ic, size_t from)
+{
+	struct te_lpm_entry *e = calloc(ic->n_prefs ? ic->n_prefs : 1, sizeof(*e));
+	struct te_lpm *lpm = NULL;
+
+	if (!e) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < ic->n_prefs; i++) {
+		e[i].family = ic->prefs[i].prefix.family;
+		memcpy(e[i].addr, ic->prefs[i].prefix.addr.bytes, 16);
+		e[i].len = ic->prefs[i].prefix.len;
+		e[i].value = ic->prefs[i].profile;
+	}
+	if (te_lpm_new(&lpm, e, ic->n_prefs) < 0) {
+		free(e);
+		fprintf(stderr, PROG ": out of memory\n");
+		return -1;
+	}
+	free(e);
+	for (size_t i = from; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		const uint8_t *a = t->fam == FAM_V4 ? (const uint8_t *)&t->addr.v4.sin_addr
+						    : (const uint8_t *)&t->addr.v6.sin6_addr;
+		int k = te_lpm_lookup(lpm, t->fam == FAM_V4 ? AF_INET : AF_INET6, a);
+		struct te_profile none;
+		const struct te_profile *p = &none;
+
+		if (k < 0)
+			k = ic->profile;
+		te_profile_defaults(&none);
+		if (k >= 0 && (size_t)k < ic->n_profiles) {
+			p = &ic->profiles[k];
+			snprintf(t->profile, sizeof(t->profile), "%s", ic->profile_names[k]);
+		}
+		t->exp_p50_ns = te_profile_delay_quantile(p, 0.5);
+		t->exp_delay_ns = p->delay_ns;
+		t->exp_jitter_ns = p->jitter_ns;
+		t->exp_loss = te_profile_loss_rate(p);
+		t->exp_burst = te_profile_mean_burst(p);
+		t->exp_ttl = p->ttl;
+		t->exp_silent = p->down || p->unreachable;
+		t->exp_unchecked_loss = p->rate || p->flap_up_ns;
+	}
+	te_lpm_free(lpm);
+	return 0;
+}
+
 /* Every target a config implies: peers, hosts of on-link prefixes next to
- * the interface's own address, hosts of routed prefixes. */
+ * the interface's own address, hosts of routed prefixes, and with
+ * --expect the `hosts` lines' hosts too. */
 static int add_config_targets(struct run *r, const char *path)
 {
 	struct tunecho_config *cfg;
@@ -150,6 +206,7 @@ static int add_config_targets(struct run *r, const char *path)
 	}
 	for (size_t i = 0; i < cfg->n_ifaces; i++) {
 		const struct te_iface_config *ic = &cfg->ifaces[i];
+		size_t from = r->n_targets;
 
 		for (size_t j = 0; j < ic->n_addrs; j++) {
 			const struct te_address *a = &ic->addrs[j];
@@ -174,6 +231,12 @@ static int add_config_targets(struct run *r, const char *path)
 			if (add_hosts(r, &ic->routes[j], NULL, r->opt.hosts,
 				      own_address(ic, ic->routes[j].family)) < 0)
 				goto out;
+		for (size_t j = 0; r->opt.expect && j < ic->n_hosts; j++)
+			if (add_hosts(r, &ic->hosts[j], NULL, r->opt.hosts,
+				      own_address(ic, ic->hosts[j].family)) < 0)
+				goto out;
+		if (r->opt.expect && set_expected(r, ic, from) < 0)
+			goto out;
 	}
 	ret = 0;
 out:
