@@ -231,7 +231,7 @@ bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len)
 
 	/* No IP datagram is that long, or its header is no header: the
 	 * handler's fault (cut, it would go out as garbage). */
-	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4) ||
+	if (len == 0 || len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4) ||
 	    (data[0] >> 4 == 4 &&
 	     (len < 20 || (data[0] & 0x0f) < 5 || (size_t)(data[0] & 0x0f) * 4 > len)) ||
 	    (data[0] >> 4 == 6 && len < 40))
