@@ -399,24 +399,6 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcasecmp(v, yes[i])) {
-			*out = true;
-			return true;
-		}
-		if (!strcasecmp(v, no[i])) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -810,7 +792,7 @@ static bool set_watch_key(struct parser *ps, const char *name, const char *value
 		return false;
 	if (!once(ps, recreate ? KEY_RECREATE : KEY_RESTORE, name))
 		return true;
-	if (!parse_bool(value, &v)) {
+	if (!te_parse_bool(value, &v)) {
 		fail(ps, "%s: '%s' is not yes or no", name, value);
 		return true;
 	}
@@ -843,7 +825,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		fail(ps, "log-level: '%s' is not one of error, warning, notice, info, debug",
 		     value);
 	} else if (!strcmp(name, "syslog")) {
-		if (once(ps, KEY_SYSLOG, name) && !parse_bool(value, &ps->cfg->syslog))
+		if (once(ps, KEY_SYSLOG, name) && !te_parse_bool(value, &ps->cfg->syslog))
 			fail(ps, "syslog: '%s' is not yes or no", value);
 	} else if (!strcmp(name, "busy-poll-us")) {
 		unsigned long us;
@@ -887,7 +869,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			     "to %u (IPv4, then IPv6)",
 			     value, TUNECHO_REASSEMBLY_TIMEOUT_MAX_MS / 1000);
 	} else if (!strcmp(name, "seccomp")) {
-		if (once(ps, KEY_SECCOMP, name) && !parse_bool(value, &ps->cfg->seccomp))
+		if (once(ps, KEY_SECCOMP, name) && !te_parse_bool(value, &ps->cfg->seccomp))
 			fail(ps, "seccomp: '%s' is not yes or no", value);
 	} else if (!strcmp(name, "metrics")) {
 		struct sockaddr_storage ss;
@@ -993,10 +975,10 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 			fail(ps, "group: no group '%s' (give a group name or a numeric gid)",
 			     value);
 	} else if (!strcmp(name, "persist")) {
-		if (once(ps, KEY_PERSIST, name) && !parse_bool(value, &ic->persist))
+		if (once(ps, KEY_PERSIST, name) && !te_parse_bool(value, &ic->persist))
 			fail(ps, "persist: '%s' is not yes or no", value);
 	} else if (!strcmp(name, "attach")) {
-		if (once(ps, KEY_ATTACH, name) && !parse_bool(value, &ic->attach))
+		if (once(ps, KEY_ATTACH, name) && !te_parse_bool(value, &ic->attach))
 			fail(ps, "attach: '%s' is not yes or no", value);
 	} else {
 		fail(ps,

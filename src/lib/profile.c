@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 void te_profile_defaults(struct te_profile *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -131,29 +133,11 @@ static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcasecmp(v, yes[i])) {
-			*out = true;
-			return true;
-		}
-		if (!strcasecmp(v, no[i])) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool is_no(const char *v)
 {
 	bool b;
 
-	return parse_bool(v, &b) && !b;
+	return te_parse_bool(v, &b) && !b;
 }
 
 #define MAX_WORDS 5
@@ -299,7 +283,7 @@ static int set_flap(struct te_profile *p, const char *value, char *err, size_t e
 
 static int set_bool(const char *key, const char *value, bool *out, char *err, size_t errlen)
 {
-	if (!parse_bool(value, out))
+	if (!te_parse_bool(value, out))
 		return fail(err, errlen, "%s: '%s' is not yes or no", key, value);
 	return 0;
 }

@@ -4,7 +4,9 @@
 #define TE_UTIL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <strings.h>
 
 /*
  * Make room in the array *@arr of @n elements of @size bytes for one more.
@@ -41,6 +43,28 @@ static inline int te_grow_to(void **arr, size_t need, size_t size)
 		return -ENOMEM;
 	*arr = p;
 	return 0;
+}
+
+/*
+ * A boolean as config files write it: yes/no, true/false, on/off, 1/0, in
+ * any case. Returns false (and leaves *@out) for anything else.
+ */
+static inline bool te_parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
 }
 
 #endif
