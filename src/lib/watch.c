@@ -454,6 +454,10 @@ static void act(struct look *l)
 		}
 		if (l->up[i])
 			ifc->down_logged = false;
+		/* News of an MTU change may have been lost (an overflow, a muted
+		 * bulk start): the look has the kernel's, which replies are cut to. */
+		if (l->mtu[i])
+			ifc->mtu = l->mtu[i];
 		if (!l->up[i] && restore) {
 			r.who[n] = ifc;
 			r.what[n++] = "setting the link up";
