@@ -174,7 +174,7 @@ static void log_stats(struct daemon *d)
 	for (size_t i = 0; i <= n; i++) {
 		struct tunecho_stats st;
 		uint64_t by[TUNECHO_DROP_REASONS];
-		char drops[512] = "";
+		char drops[512] = "", frags[96] = "";
 		size_t len = 0;
 		uint64_t dropped;
 
@@ -192,12 +192,19 @@ static void log_stats(struct daemon *d)
 			if (len >= sizeof(drops))
 				break;
 		}
+		/* Fragments count as received one by one, a datagram they make
+		 * as one reply: say so, or the sum would not add up. */
+		if (st.rx_fragments)
+			snprintf(frags, sizeof(frags),
+				 "; of those received, %llu fragments made %llu",
+				 (unsigned long long)st.rx_fragments,
+				 (unsigned long long)st.reassembled);
 		logf_(d, TUNECHO_LOG_INFO,
-		      "%s: %llu received, %llu replies, %llu dropped%s%s, %llu write errors",
+		      "%s: %llu received, %llu replies, %llu dropped%s%s, %llu write errors%s",
 		      i < n ? tunecho_iface_name(d->responder, i) : "total",
 		      (unsigned long long)st.rx_packets, (unsigned long long)st.replies,
 		      (unsigned long long)dropped, drops, len ? ")" : "",
-		      (unsigned long long)st.write_errors);
+		      (unsigned long long)st.write_errors, frags);
 	}
 }
 
