@@ -52,7 +52,7 @@ struct tunecho_config;
 
 /** The version of this header; tunecho_version() gives the library's. */
 #define TUNECHO_VERSION_MAJOR 2
-#define TUNECHO_VERSION_MINOR 0
+#define TUNECHO_VERSION_MINOR 1
 #define TUNECHO_VERSION_PATCH 0
 
 /**
@@ -146,6 +146,14 @@ struct tunecho_iface_settings {
 	/** `profile = NAME`: the behaviour of all its hosts, a profile of @cfg
 	 *  set before with tunecho_config_set_profile(); NULL for none */
 	const char *profile;
+	/* Since 2.1 (a caller built against 2.0 passes the smaller struct). */
+	/** NULL-terminated list of "PREFIX[/LEN] [profile NAME]": the `hosts`
+	 *  answered on the link (README, "TAP mode"), or NULL */
+	const char *const *hosts;
+	const char *mode;   /**< "tun" or "tap"; NULL: the config's default (tun) */
+	const char *mac;    /**< "auto" or "XX:XX:XX:XX:XX:XX" (TAP); NULL: auto */
+	const char *master; /**< a bridge for the TAP to join (TAP); NULL: none */
+	int announce;	    /**< non-zero: `announce = yes` (TAP) */
 };
 
 /**
@@ -294,6 +302,33 @@ enum tunecho_drop_reason {
 	/** "queue_full": a delayed reply with no room in the delay store
 	 *  ([global] max-delayed) */
 	TUNECHO_DROP_QUEUE_FULL,
+	/* Since 2.1. */
+	/** "not_a_host": on a TUN with `hosts` lines, to none of its hosts */
+	TUNECHO_DROP_NOT_A_HOST,
+	/* TAP mode's link layer (README, "TAP mode"), since 2.1: */
+	/** "not_for_us": a frame to another MAC, or to a group it need not hear */
+	TUNECHO_DROP_NOT_FOR_US,
+	/** "vlan": an 802.1Q or 802.1ad tag (the TAP is untagged) */
+	TUNECHO_DROP_VLAN,
+	/** "runt": shorter than its headers (Ethernet's 14, ARP's 28, IP's) */
+	TUNECHO_DROP_RUNT,
+	/** "unknown_ethertype": not IPv4, ARP or IPv6 (802.3 lengths included) */
+	TUNECHO_DROP_UNKNOWN_ETHERTYPE,
+	/** "bad_source_mac": a multicast or all-zero Ethernet source */
+	TUNECHO_DROP_BAD_SOURCE_MAC,
+	/** "bad_ip": the IP version disagrees with the EtherType */
+	TUNECHO_DROP_BAD_IP,
+	/** "bad_arp": not Ethernet/IPv4, not a request, a bad sender */
+	TUNECHO_DROP_BAD_ARP,
+	/** "arp_not_ours": ARP for the device's own address or no simulated host */
+	TUNECHO_DROP_ARP_NOT_OURS,
+	/** "bad_ndp": a Neighbor Solicitation RFC 4861 §7.1.1 says to discard */
+	TUNECHO_DROP_BAD_NDP,
+	/** "ndp_not_ours": an NS for the device's own address or no simulated host */
+	TUNECHO_DROP_NDP_NOT_OURS,
+	/** "ndp_other": router solicitations and advertisements, NAs, redirects,
+	 *  MLD, any other ICMPv6 to a group */
+	TUNECHO_DROP_NDP_OTHER,
 	/** number of reasons this header knows, not a reason; the library may
 	 *  know more (tunecho_drops()) */
 	TUNECHO_DROP_REASONS
@@ -362,6 +397,12 @@ struct tunecho_stats {
 	uint64_t rx_fragments; /**< of rx_packets, fragments (held for reassembly) */
 	uint64_t reassembled;  /**< datagrams made whole from fragments */
 	uint64_t tx_fragments; /**< fragments written for replies over the MTU */
+	/* Since 2.1: TAP mode (README, "TAP mode"). Frames the library answers
+	 * itself; like echo replies they are not among the drops. */
+	uint64_t arp_replies;	/**< ARP replies and defences of a host's address */
+	uint64_t na_sent;	/**< Neighbor Advertisements, solicited or defending */
+	uint64_t announcements; /**< gratuitous ARPs and NAs of `announce = yes` */
+	uint64_t defences_held; /**< defences RFC 5227 held back (one per 10 s per address) */
 };
 
 /* ------------------------------------------------------------------ */

@@ -707,7 +707,7 @@ END_TEST
 
 #define IFACE_KEYS                                                                                 \
 	"(known: address, route, hosts, profile, mtu, txqueuelen, owner, group, persist, attach, " \
-	"recreate, restore)"
+	"recreate, restore, mode, mac, master, announce)"
 #define ADDR_FORM "address: expected \"ADDR[/LEN] [peer ADDR[/LEN]]\", got "
 #define NOT_ADDR  "' is not an IPv4 or IPv6 address with optional /LEN"
 #define NOT_ROUTE "' is not an IPv4 or IPv6 prefix ADDR[/LEN]"
@@ -722,7 +722,7 @@ END_TEST
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
-	"restore, reassembly-memory, reassembly-timeout, metrics, seed, max-delayed)"
+	"restore, reassembly-memory, reassembly-timeout, metrics, seed, max-delayed, mode, announce)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},

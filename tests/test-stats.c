@@ -38,8 +38,8 @@ END_TEST
 
 START_TEST(totals_add_every_counter)
 {
-	struct te_stats a = {1, 2, 3, 4, 5, 6, 7, 8, {0}},
-			b = {10, 20, 30, 40, 50, 60, 70, 80, {0}};
+	struct te_stats a = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, {0}},
+			b = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, {0}};
 
 	a.drops[TUNECHO_DROP_FRAGMENT] = 7;
 	b.drops[TUNECHO_DROP_FRAGMENT] = 1;
@@ -53,6 +53,10 @@ START_TEST(totals_add_every_counter)
 	ck_assert_uint_eq(a.rx_fragments, 66);
 	ck_assert_uint_eq(a.reassembled, 77);
 	ck_assert_uint_eq(a.tx_fragments, 88);
+	ck_assert_uint_eq(a.arp_replies, 99);
+	ck_assert_uint_eq(a.na_sent, 110);
+	ck_assert_uint_eq(a.announced, 121);
+	ck_assert_uint_eq(a.defences_held, 132);
 	ck_assert_uint_eq(a.drops[TUNECHO_DROP_FRAGMENT], 8);
 	ck_assert_uint_eq(te_stats_drops(&a), 10);
 }
@@ -71,7 +75,8 @@ START_TEST(json_of_counters)
 	ck_assert_int_eq(te_json_end(&j), (int)strlen(buf));
 	ck_assert_str_eq(buf, "{\"rx_packets\":5,\"rx_bytes\":0,\"replies\":3,\"tx_bytes\":252,"
 			      "\"write_errors\":0,\"rx_fragments\":0,\"reassembled\":0,"
-			      "\"tx_fragments\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
+			      "\"tx_fragments\":0,\"arp_replies\":0,\"na_sent\":0,"
+			 "\"announcements\":0,\"defences_held\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
 			      "\"truncated\":0,\"bad_header\":0,\"bad_ip_checksum\":0,"
 			      "\"fragment\":0,\"bad_options\":0,\"bad_source\":0,"
 			      "\"bad_destination\":0,\"not_icmp\":0,\"ext_header\":0,"
@@ -79,7 +84,11 @@ START_TEST(json_of_counters)
 			      "\"unhandled\":0,\"handler\":0,\"reasm_timeout\":0,"
 			      "\"reasm_overlap\":0,\"reasm_evicted\":0,\"reasm_oversize\":0,"
 			      "\"source_route\":0,\"bad_reply\":0,\"lost\":0,\"down\":0,"
-			      "\"rate_limited\":0,\"flapped\":0,\"queue_full\":0}}");
+			      "\"rate_limited\":0,\"flapped\":0,\"queue_full\":0,"
+			 "\"not_a_host\":0,\"not_for_us\":0,\"vlan\":0,\"runt\":0,"
+			 "\"unknown_ethertype\":0,\"bad_source_mac\":0,\"bad_ip\":0,"
+			 "\"bad_arp\":0,\"arp_not_ours\":0,\"bad_ndp\":0,"
+			 "\"ndp_not_ours\":0,\"ndp_other\":0}}");
 }
 END_TEST
 

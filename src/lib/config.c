@@ -55,6 +55,10 @@ enum once_key {
 	KEY_PROFILE = 1 << 17,
 	KEY_SEED = 1 << 18,
 	KEY_MAX_DELAYED = 1 << 19,
+	KEY_MODE = 1 << 20,
+	KEY_MAC = 1 << 21,
+	KEY_MASTER = 1 << 22,
+	KEY_ANNOUNCE = 1 << 23,
 };
 
 /* The text being parsed: a file is read whole first (at most TE_CONFIG_MAX_BYTES). */
@@ -71,7 +75,7 @@ struct parser {
 	struct tunecho_config *cfg;
 	int line;
 	int err_line; /* 0: no error yet */
-	char err[200];
+	char err[512];
 	bool in_global;
 	bool global_seen;
 	int in_profile;		/* index + 1 of the [profile:NAME] being read, 0: none */
@@ -806,6 +810,52 @@ static bool set_watch_key(struct parser *ps, const char *name, const char *value
 	return true;
 }
 
+/* `mode`: tun or tap, in an interface's section or [global]. */
+static void set_mode(struct parser *ps, const char *value, bool *tap)
+{
+	if (!once(ps, KEY_MODE, "mode"))
+		return;
+	if (!strcmp(value, "tun") || !strcmp(value, "tap"))
+		*tap = value[2] == 'p';
+	else
+		fail(ps, "mode: '%s' is not tun or tap", value);
+}
+
+/* `mac`: auto, or one unicast address XX:XX:XX:XX:XX:XX for every host. */
+static void set_mac(struct parser *ps, struct te_iface_config *ic, const char *value)
+{
+	unsigned b[6];
+	char end;
+
+	if (!once(ps, KEY_MAC, "mac"))
+		return;
+	if (!ic->tap_line)
+		ic->tap_line = ps->line;
+	if (!strcmp(value, "auto")) {
+		ic->mac_fixed = false;
+		return;
+	}
+	if (strlen(value) != 17 ||
+	    sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6) {
+		fail(ps, "mac: '%s' is not auto or an Ethernet address XX:XX:XX:XX:XX:XX", value);
+		return;
+	}
+	for (int i = 0; i < 6; i++)
+		ic->mac[i] = (uint8_t)b[i];
+	if (ic->mac[0] & 1) {
+		fail(ps, "mac: %s is a multicast address (the lowest bit of the first byte is set): "
+			 "give a unicast one, e.g. 02:00:00:00:00:01",
+		     value);
+		return;
+	}
+	if (!(ic->mac[0] | ic->mac[1] | ic->mac[2] | ic->mac[3] | ic->mac[4] | ic->mac[5])) {
+		fail(ps, "mac: 00:00:00:00:00:00 is no host's address");
+		return;
+	}
+	ic->mac_fixed = true;
+}
+
 static void set_global(struct parser *ps, const char *name, const char *value)
 {
 	static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
@@ -908,6 +958,11 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 			ps->cfg->max_delayed = n;
 			ps->cfg->given |= TE_GIVEN_MAX_DELAYED;
 		}
+	} else if (!strcmp(name, "mode")) {
+		set_mode(ps, value, &ps->cfg->tap);
+	} else if (!strcmp(name, "announce")) {
+		if (once(ps, KEY_ANNOUNCE, name) && !te_parse_bool(value, &ps->cfg->announce))
+			fail(ps, "announce: '%s' is not yes or no", value);
 	} else if (!strcmp(name, "user")) {
 		if (!once(ps, KEY_USER, name))
 			return;
@@ -923,7 +978,7 @@ static void set_global(struct parser *ps, const char *name, const char *value)
 		fail(ps,
 		     "unknown key '%s' in [global] (known: log-level, syslog, busy-poll-us, user, "
 		     "group, seccomp, link-group, recreate, restore, reassembly-memory, "
-		     "reassembly-timeout, metrics, seed, max-delayed)",
+		     "reassembly-timeout, metrics, seed, max-delayed, mode, announce)",
 		     name);
 	}
 }
@@ -980,10 +1035,36 @@ static void set_iface(struct parser *ps, const char *name, const char *value)
 	} else if (!strcmp(name, "attach")) {
 		if (once(ps, KEY_ATTACH, name) && !te_parse_bool(value, &ic->attach))
 			fail(ps, "attach: '%s' is not yes or no", value);
+	} else if (!strcmp(name, "mode")) {
+		set_mode(ps, value, &ic->tap);
+		ic->mode_set = true;
+	} else if (!strcmp(name, "mac")) {
+		set_mac(ps, ic, value);
+	} else if (!strcmp(name, "master")) {
+		if (!once(ps, KEY_MASTER, name))
+			return;
+		if (!ic->tap_line)
+			ic->tap_line = ps->line;
+		if (strlen(value) >= IFNAMSIZ || strchr(value, '/') || strchr(value, ' '))
+			fail(ps, "master: '%s' is not an interface name (1 to %d characters)",
+			     value, IFNAMSIZ - 1);
+		else if (!strcmp(value, ic->name))
+			fail(ps, "master: %s cannot be its own bridge", value);
+		else
+			strcpy(ic->master, value);
+	} else if (!strcmp(name, "announce")) {
+		if (!once(ps, KEY_ANNOUNCE, name))
+			return;
+		if (!ic->tap_line)
+			ic->tap_line = ps->line;
+		if (!te_parse_bool(value, &ic->announce))
+			fail(ps, "announce: '%s' is not yes or no", value);
+		ic->announce_set = true;
 	} else {
 		fail(ps,
 		     "unknown key '%s' in [%s] (known: address, route, hosts, profile, mtu, "
-		     "txqueuelen, owner, group, persist, attach, recreate, restore)",
+		     "txqueuelen, owner, group, persist, attach, recreate, restore, mode, mac, "
+		     "master, announce)",
 		     name, ic->name);
 	}
 }
@@ -1234,6 +1315,26 @@ static void resolve_profiles(struct parser *ps)
 	free(map);
 }
 
+/*
+ * Once a section is read: [global]'s mode and announce where it gave none,
+ * and the keys only a TAP takes refused on a TUN.
+ */
+static void resolve_mode(struct parser *ps, const struct tunecho_config *cfg,
+			 struct te_iface_config *ic)
+{
+	if (!ic->mode_set)
+		ic->tap = cfg->tap;
+	if (!ic->announce_set)
+		ic->announce = ic->tap && cfg->announce;
+	if (!ic->tap && ic->tap_line) {
+		ps->line = ic->tap_line;
+		fail(ps,
+		     "%s: mac, master and announce are for mode = tap (a TUN device carries no "
+		     "Ethernet frames): add mode = tap, or remove them",
+		     ic->name);
+	}
+}
+
 int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_iface_settings *given,
 			     size_t size, char *err, size_t errlen)
 {
@@ -1303,6 +1404,18 @@ int tunecho_config_add_iface(struct tunecho_config *cfg, const struct tunecho_if
 		set_iface(&ps, "restore", s->restore ? "yes" : "no");
 	if (s->profile && !ps.err_line)
 		set_iface(&ps, "profile", s->profile);
+	for (size_t i = 0; s->hosts && s->hosts[i] && !ps.err_line; i++)
+		set_iface(&ps, "hosts", s->hosts[i]);
+	if (s->mode && !ps.err_line)
+		set_iface(&ps, "mode", s->mode);
+	if (s->mac && !ps.err_line)
+		set_iface(&ps, "mac", s->mac);
+	if (s->master && !ps.err_line)
+		set_iface(&ps, "master", s->master);
+	if (s->announce && !ps.err_line)
+		set_iface(&ps, "announce", "yes");
+	if (!ps.err_line)
+		resolve_mode(&ps, cfg, current(&ps));
 	/* Profiles come first (tunecho_config_set_profile()): none is made here. */
 	for (size_t i = n_profiles; i < cfg->n_profiles && !ps.err_line; i++)
 		fail(&ps, "no profile '%s': add it first (tunecho_config_set_profile())",
@@ -1415,6 +1528,8 @@ static int parse(struct tunecho_config **out, struct source src, const char *whe
 			w->recreate = ps.cfg->watch.recreate;
 		if (!w->restore_set)
 			w->restore = ps.cfg->watch.restore;
+		if (!ps.err_line)
+			resolve_mode(&ps, ps.cfg, &ps.cfg->ifaces[i]);
 	}
 	if (ps.err_line) {
 		if (errlen)

@@ -75,6 +75,15 @@ struct te_iface_config {
 	int32_t profile;
 	struct te_profile_ref *prefs;
 	size_t n_prefs;
+	/* TAP mode (issue 14): Ethernet frames, ARP and neighbour discovery. */
+	bool tap;		 /* mode = tap */
+	bool mode_set;		 /* mode given in the section (else [global]'s) */
+	bool announce;		 /* announce = yes */
+	bool announce_set;	 /* given in the section (else [global]'s) */
+	bool mac_fixed;		 /* mac = XX:..: every host answers from mac */
+	uint8_t mac[6];		 /* that MAC */
+	char master[IFNAMSIZ];	 /* master = BRIDGE to join; "" none */
+	int tap_line;		 /* the first key only a TAP takes (mac, master, announce) */
 };
 
 /* One [profile:NAME] section. */
@@ -107,6 +116,8 @@ struct tunecho_config {
 	uint64_t seed; /* [global] seed, when seed_given */
 	bool seed_given;
 	size_t max_delayed; /* [global] max-delayed, 0: the default */
+	bool tap;	    /* [global] mode = tap: the default of every interface */
+	bool announce;	    /* [global] announce */
 };
 
 /* The [global] keys that belong to the responder, when a config gives them. */

@@ -40,7 +40,8 @@ static void on_found_link(void *arg, const struct nlmsghdr *nlh)
 							   .up = link.flags & IFF_UP,
 							   .ifindex = link.ifindex,
 							   .mtu = link.mtu,
-							   .txqlen = link.txqlen};
+							   .txqlen = link.txqlen,
+							   .master = link.master};
 			return;
 		}
 	}
@@ -104,6 +105,7 @@ void te_found_keep(struct te_iface *ifc, const struct te_as_found *st)
 	ifc->found_link_local = st->link_local;
 	ifc->found_mtu = st->mtu;
 	ifc->found_txqlen = st->txqlen;
+	ifc->found_master = st->master;
 }
 
 /*
@@ -204,7 +206,7 @@ static void remove_new_link_locals(struct tunecho *t, struct te_iface **ifcs, si
 
 /*
  * The devices that outlive us as we leave them: one we attached to as we
- * found it (up or down, MTU, queue length); one we made persistent down,
+ * found it (up or down, MTU, queue length, bridge); one we made persistent down,
  * as the kernel makes a TUN device, and serving nothing until the next
  * start takes it back. Down also takes the kernel's IPv6 link-local
  * address away.
@@ -231,8 +233,11 @@ static void put_back_links(struct tunecho *t, struct te_iface **ifcs, size_t n,
 					? ifc->found_txqlen
 					: 0;
 			ls.down = !ifc->found_up;
+			/* Out of the bridge we put it in, back into its own. */
+			ls.set_master = ifc->master && (uint32_t)ifc->master != ifc->found_master;
+			ls.master = ifc->found_master;
 		}
-		if (ls.mtu || ls.txqlen || ls.down) {
+		if (ls.mtu || ls.txqlen || ls.down || ls.set_master) {
 			te_nl_link_set(t->nl, ifc->ifindex, &ls, unused);
 			queued++;
 		}

@@ -24,6 +24,7 @@ struct te_as_found {
 	bool valid, up, link_local;
 	int ifindex;
 	uint32_t mtu, txqlen;
+	uint32_t master; /* the bridge it is a port of, 0: none */
 };
 
 /*

@@ -47,6 +47,7 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 	    /* A persistent device outlives us; the next start takes it back. */
 	    .attach = ic->attach || ic->persist,
 	    .persist = ic->persist,
+	    .tap = ic->tap,
 	    .owner = ic->owner,
 	    .group = ic->group,
 	};
@@ -66,15 +67,15 @@ static int open_device(struct tunecho *t, struct te_iface *ifc, const struct te_
 	case -EEXIST:
 		te_log(&t->log, TUNECHO_LOG_ERR,
 		       "%s: an interface of that name already exists; choose another name, or set "
-		       "attach = yes to serve the existing TUN device",
-		       ic->name);
+		       "attach = yes to serve the existing %s device",
+		       ic->name, ic->tap ? "TAP" : "TUN");
 		break;
 	case -EBUSY:
 	case -EINVAL:
 		te_log(&t->log, TUNECHO_LOG_ERR,
-		       "%s: cannot attach: the device is not a TUN device, or another process "
-		       "holds it",
-		       ic->name);
+		       "%s: cannot attach: the device is not a %s device (mode = %s), or another "
+		       "process holds it",
+		       ic->name, ic->tap ? "TAP" : "TUN", ic->tap ? "tap" : "tun");
 		break;
 	case -ENOENT:
 	case -ENODEV:
@@ -119,10 +120,45 @@ int te_iface_reserve(struct te_iface *ifc, size_t n_addrs, size_t n_routes)
 	return 0;
 }
 
+/* `master`: the bridge of ifc->cfg exists and is a bridge; its index. */
+static int find_master(struct tunecho *t, struct te_iface *ifc)
+{
+	const char *name = ifc->cfg.master;
+	struct te_link_info li;
+	int r;
+
+	if (!name[0])
+		return 0;
+	r = te_nl_get_link(t->nl, name, &li);
+	if (r == -ENODEV) {
+		te_log(&t->log, TUNECHO_LOG_ERR,
+		       "%s: master = %s: no such interface; create the bridge first (ip link add "
+		       "%s type bridge), or remove master",
+		       ifc->name, name, name);
+		return -ENODEV;
+	}
+	if (r) {
+		log_failure(t, ifc->name, "looking up its master", -r, NULL);
+		return r;
+	}
+	if (strcmp(li.kind, "bridge")) {
+		te_log(&t->log, TUNECHO_LOG_ERR,
+		       "%s: master = %s: that is not a bridge (its kind is %s); a TAP joins a "
+		       "Linux bridge",
+		       ifc->name, name, li.kind[0] ? li.kind : "none");
+		return -EINVAL;
+	}
+	ifc->master = li.ifindex;
+	return 0;
+}
+
 /* Open (or create) the device of ifc->cfg and learn its index. */
 static int open_and_index(struct tunecho *t, struct te_iface *ifc)
 {
-	int r = open_device(t, ifc, &ifc->cfg);
+	int r = find_master(t, ifc);
+
+	if (r == 0)
+		r = open_device(t, ifc, &ifc->cfg);
 
 	if (r)
 		return r;
@@ -176,6 +212,7 @@ struct pending {
 	const struct te_address *addr; /* an address, or */
 	const struct te_prefix *route; /* a route, or neither: the link, */
 	bool up;		       /* brought up (else its settings) */
+	bool master;		       /* into its bridge */
 	int err;
 };
 
@@ -242,7 +279,9 @@ static void describe(const struct pending *p, char *buf, size_t size)
 		snprintf(buf, size, "adding %s", what);
 	} else {
 		snprintf(buf, size,
-			 p->up ? "setting the link up" : "setting mtu, txqueuelen and link group");
+			 p->master ? "joining its bridge (master)"
+			 : p->up   ? "setting the link up"
+				   : "setting mtu, txqueuelen and link group");
 	}
 }
 
@@ -310,6 +349,16 @@ static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_
 		b->reqs[b->n++] = (struct pending){.ifc = ifc};
 		te_nl_link_set(t->nl, ifc->ifindex, &ls, unused);
 	}
+	/* Into its bridge, as a port that hears every multicast (link.h). */
+	if (initial && ifc->master) {
+		b->reqs[b->n++] = (struct pending){.ifc = ifc, .master = true};
+		te_nl_link_set(t->nl, ifc->ifindex,
+			       &(struct te_link_settings){.set_master = true,
+							  .master = (uint32_t)ifc->master},
+			       unused);
+		b->reqs[b->n++] = (struct pending){.ifc = ifc, .master = true};
+		te_nl_brport_mcast_router(t->nl, ifc->ifindex, 2, unused);
+	}
 	if (initial) {
 		b->reqs[b->n++] = (struct pending){.ifc = ifc, .up = true};
 		te_nl_link_set(t->nl, ifc->ifindex, &(struct te_link_settings){.up = true}, unused);
@@ -320,7 +369,7 @@ int te_ifaces_configure(struct tunecho *t, struct te_iface **ifcs,
 			const struct te_iface_config *const *ics, size_t n, bool initial)
 {
 	struct batch b = {0};
-	size_t total = 2 * n;
+	size_t total = 4 * n;
 	char unused[TE_NL_MSGLEN];
 	int r = 0;
 

@@ -322,6 +322,8 @@ int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings 
 		mnl_attr_put_u32(nlh, IFLA_TXQLEN, ls->txqlen);
 	if (ls->group)
 		mnl_attr_put_u32(nlh, IFLA_GROUP, ls->group);
+	if (ls->set_master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, ls->master);
 	if (ls->no_link_local) {
 		struct nlattr *spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
 		struct nlattr *inet6 = mnl_attr_nest_start(nlh, AF_INET6);
@@ -330,6 +332,23 @@ int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings 
 		mnl_attr_nest_end(nlh, inet6);
 		mnl_attr_nest_end(nlh, spec);
 	}
+	return finish(nl, nlh, msg);
+}
+
+int te_nl_brport_mcast_router(struct te_nl *nl, int ifindex, uint8_t value, char *msg)
+{
+	struct nlmsghdr *nlh = start(nl, RTM_SETLINK, 0);
+	struct ifinfomsg *ifi;
+	struct nlattr *info;
+
+	if (!nlh)
+		return -ENOMEM;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_BRIDGE;
+	ifi->ifi_index = ifindex;
+	info = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MULTICAST_ROUTER, value);
+	mnl_attr_nest_end(nlh, info);
 	return finish(nl, nlh, msg);
 }
 
@@ -390,6 +409,21 @@ int te_nl_route(struct te_nl *nl, enum te_nl_op op, int ifindex, const struct te
 	return finish(nl, nlh, msg);
 }
 
+/* IFLA_INFO_KIND of the IFLA_LINKINFO @nest into @kind. */
+static void link_kind(const struct nlattr *nest, char *kind, size_t size)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+	{
+		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+		    mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
+			snprintf(kind, size, "%.*s", (int)strnlen(mnl_attr_get_str(a),
+							       mnl_attr_get_payload_len(a)),
+				 mnl_attr_get_str(a));
+	}
+}
+
 bool te_nl_parse_link(const struct nlmsghdr *nlh, struct te_link_info *out)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -409,11 +443,14 @@ bool te_nl_parse_link(const struct nlmsghdr *nlh, struct te_link_info *out)
 				: type == IFLA_TXQLEN ? &out->txqlen
 						      : NULL;
 
+		if (type == IFLA_MASTER)
+			u32 = &out->master;
 		if (u32 && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
 			*u32 = mnl_attr_get_u32(attr);
-		else if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
-			 mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		else if (type == IFLA_IFNAME && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
 			snprintf(out->name, sizeof(out->name), "%s", mnl_attr_get_str(attr));
+		else if (type == IFLA_LINKINFO && mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
+			link_kind(attr, out->kind, sizeof(out->kind));
 	}
 	return true;
 }
@@ -559,4 +596,49 @@ int te_nl_group_delete(struct te_nl *nl, uint32_t group, char *msg)
 	ifi->ifi_index = 0; /* no index: the kernel deletes by IFLA_GROUP */
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return finish(nl, nlh, msg);
+}
+
+static void on_got_link(void *arg, const struct nlmsghdr *nlh)
+{
+	struct te_link_info *out = arg;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && te_nl_parse_link(nlh, out))
+		out->ifindex = out->ifindex ? out->ifindex : -1;
+}
+
+int te_nl_get_link(struct te_nl *nl, const char *name, struct te_link_info *out)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct ifinfomsg *ifi;
+	uint32_t seq = ++nl->seq;
+	bool intr = false;
+	int err = 0;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	*out = (struct te_link_info){0};
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	/* One answer: the link, or an error (no NLMSG_DONE without a dump). */
+	while (!out->ifindex && !err) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			drain(nl);
+			return r;
+		}
+		te_nl_dump_parse(nl->buf, (size_t)n, seq, nl->portid, on_got_link, out, &intr,
+				 &err);
+	}
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	return out->ifindex > 0 ? 0 : -ENODEV;
 }

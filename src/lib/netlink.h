@@ -67,7 +67,9 @@ struct te_link_settings {
 	uint32_t group;	    /* link group (IFLA_GROUP) */
 	bool no_link_local; /* IPv6 address generation off: no fe80:: address */
 	bool up;
-	bool down; /* administratively down (not with up) */
+	bool down;	 /* administratively down (not with up) */
+	bool set_master; /* IFLA_MASTER = master: join that bridge (0: leave any) */
+	uint32_t master;
 };
 
 /*
@@ -76,6 +78,22 @@ struct te_link_settings {
  * link-local address first: set no_link_local in an earlier request.
  */
 int te_nl_link_set(struct te_nl *nl, int ifindex, const struct te_link_settings *ls, char *msg);
+
+/*
+ * Make bridge port @ifindex a permanent multicast router port
+ * (IFLA_BRPORT_MULTICAST_ROUTER = 2, `bridge link set dev X mcast_router 2`):
+ * with multicast snooping it then gets every multicast frame, the
+ * solicited-node groups of all its hosts included (link.h).
+ */
+int te_nl_brport_mcast_router(struct te_nl *nl, int ifindex, uint8_t value, char *msg);
+
+struct te_link_info;
+
+/*
+ * Look interface @name up (RTM_GETLINK by name, not in batch mode): 0 and
+ * @out, -ENODEV when there is none, or -errno.
+ */
+int te_nl_get_link(struct te_nl *nl, const char *name, struct te_link_info *out);
 
 /* What an address or route request does. */
 enum te_nl_op {
@@ -99,7 +117,9 @@ struct te_link_info {
 	uint32_t group;
 	uint32_t mtu;
 	uint32_t txqlen;
+	uint32_t master; /* the bridge (or bond) it is a port of, 0: none */
 	char name[16];
+	char kind[16]; /* IFLA_INFO_KIND ("bridge", "tun", "veth"), "" if none */
 };
 
 /* An address: the interface, and our end of it. */

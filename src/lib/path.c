@@ -5,8 +5,9 @@
  * written back. The stages are pure; this file gives them the time and the
  * randomness they need, keeps the reassembly table's one timer, and does
  * the writes; a reply to a host with a behaviour profile goes through the
- * profile stage (shape.c) first. The fast path (an unfragmented request, a reply that fits)
- * copies and allocates nothing.
+ * profile stage (shape.c) first. On a TAP, link in and link out (tap.c)
+ * come before and after. The fast path (an unfragmented request, a reply
+ * that fits) copies and allocates nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -119,7 +120,7 @@ int te_path_init(struct tunecho *t)
 	t->clock = (struct te_clock){ms_since_midnight, NULL};
 	t->dgbuf = malloc(TE_REASM_ROOM);
 	t->reasm_timer = evtimer_new(t->base, on_reasm_timer, t);
-	if (!t->dgbuf || !t->reasm_timer || te_shape_init(t) ||
+	if (!t->dgbuf || !t->reasm_timer || te_shape_init(t) || te_tap_init(t) ||
 	    te_reasm_new(&t->reasm, TUNECHO_REASSEMBLY_MEMORY, TUNECHO_REASSEMBLY_TIMEOUT4_MS,
 			 TUNECHO_REASSEMBLY_TIMEOUT6_MS)) {
 		te_path_fini(t);
@@ -144,6 +145,7 @@ void te_path_fini(struct tunecho *t)
 	free(t->dgbuf);
 	t->dgbuf = NULL;
 	te_shape_fini(t);
+	te_tap_fini(t);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -156,14 +158,19 @@ static int cmp_u32(const void *a, const void *b)
 int te_iface_rx_update(struct te_iface *ifc)
 {
 	const struct te_iface_config *ic = &ifc->cfg;
+	struct te_hostset *hs = NULL, *old = ifc->hostset;
 	uint32_t *b = NULL, mtu = 0;
 	size_t n = 0;
 
+	if ((ic->tap || ic->n_hosts) && te_hostset_new(&hs, ic))
+		return -ENOMEM;
 	for (size_t i = 0; i < ic->n_addrs; i++)
 		if (ic->addrs[i].local.family == AF_INET)
 			n += 2;
-	if (n && !(b = calloc(n, sizeof(*b))))
+	if (n && !(b = calloc(n, sizeof(*b)))) {
+		te_hostset_free(hs);
 		return -ENOMEM;
+	}
 	n = 0;
 	for (size_t i = 0; i < ic->n_addrs; i++) {
 		const struct te_address *a = &ic->addrs[i];
@@ -178,6 +185,8 @@ int te_iface_rx_update(struct te_iface *ifc)
 	free(ifc->bcast);
 	ifc->bcast = b;
 	ifc->n_bcast = n;
+	ifc->hostset = hs;
+	te_tap_iface_update(ifc, old);
 	/* The MTU the kernel has: the config's, once set, or the device's own. */
 	if (ic->mtu)
 		ifc->mtu = ic->mtu;
@@ -194,6 +203,9 @@ void te_iface_rx_clear(struct te_iface *ifc)
 	ifc->bcast = NULL;
 	ifc->n_bcast = 0;
 	te_shape_iface_clear(ifc);
+	te_tap_iface_clear(ifc);
+	te_hostset_free(ifc->hostset);
+	ifc->hostset = NULL;
 }
 
 /*
@@ -222,7 +234,16 @@ static enum tunecho_verdict run_chain(const struct tunecho *t, struct tunecho_pa
 	return TUNECHO_DROP;
 }
 
-bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len)
+/* Write one datagram or fragment of @n parts (1 or 2); the bytes or -1. */
+static ssize_t emit(struct te_iface *ifc, const uint8_t *peer, const uint8_t *ip,
+		    const struct iovec *iov, int n)
+{
+	if (peer)
+		return te_tap_write(ifc, peer, ip, iov, n);
+	return n == 1 ? write(ifc->fd, iov[0].iov_base, iov[0].iov_len) : writev(ifc->fd, iov, n);
+}
+
+bool te_path_send(struct te_iface *ifc, const uint8_t *peer, const uint8_t *data, size_t len)
 {
 	struct te_stats *st = &ifc->stats;
 	struct te_frag_iter it;
@@ -234,10 +255,12 @@ bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len)
 	if (len == 0 || len > TE_REASM_ROOM || (len > TE_REASM_MAX && data[0] >> 4 == 4) ||
 	    (data[0] >> 4 == 4 &&
 	     (len < 20 || (data[0] & 0x0f) < 5 || (size_t)(data[0] & 0x0f) * 4 > len)) ||
-	    (data[0] >> 4 == 6 && len < 40))
+	    (data[0] >> 4 == 6 && len < 40) || (peer && data[0] >> 4 != 4 && data[0] >> 4 != 6))
 		return false;
 	if (len <= ifc->mtu || !te_frag_begin(&it, data, len, ifc->mtu, next_random(ifc->t))) {
-		if (write(ifc->fd, data, len) != (ssize_t)len) {
+		struct iovec iov = {(void *)data, len};
+
+		if (emit(ifc, peer, data, &iov, 1) != (ssize_t)len) {
 			st->write_errors++;
 			return true;
 		}
@@ -248,7 +271,7 @@ bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len)
 	while (te_frag_next(&it, &payload, &plen)) {
 		struct iovec iov[2] = {{it.hdr, it.hdr_len}, {(void *)payload, plen}};
 
-		if (writev(ifc->fd, iov, 2) != (ssize_t)(it.hdr_len + plen)) {
+		if (emit(ifc, peer, data, iov, 2) != (ssize_t)(it.hdr_len + plen)) {
 			st->write_errors++;
 			return true;
 		}
@@ -267,7 +290,37 @@ static bool ip_version_known(const uint8_t *p, size_t len)
 	return len > 0 && (p[0] >> 4 == 4 || p[0] >> 4 == 6);
 }
 
+static void datagram(struct te_iface *ifc, const uint8_t *peer, uint8_t *buf, size_t n);
+
+/* On a TUN with `hosts` lines: whether the datagram @pkt is to one of them. */
+static bool to_a_host(const struct te_iface *ifc, const struct tunecho_packet *pkt)
+{
+	bool v6 = pkt->data[0] >> 4 == 6;
+
+	return te_hostset_lookup(ifc->hostset, v6 ? AF_INET6 : AF_INET,
+				 pkt->data + (v6 ? 24 : 16)) == TE_LINK_HOST;
+}
+
 void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
+{
+	struct te_stats *st = &ifc->stats;
+	uint8_t peer_mac[TE_ETH_ALEN];
+	const uint8_t *peer = NULL;
+	size_t off = 0;
+
+	st->rx_packets++;
+	st->rx_bytes += n;
+	if (ifc->cfg.tap) {
+		if (!te_tap_in(ifc, buf, n, &off, &n, peer_mac))
+			return;
+		buf += off;
+		peer = peer_mac;
+	}
+	datagram(ifc, peer, buf, n);
+}
+
+/* IP in, the handlers, the profile stage and IP out for the datagram @buf. */
+static void datagram(struct te_iface *ifc, const uint8_t *peer, uint8_t *buf, size_t n)
 {
 	struct tunecho *t = ifc->t;
 	struct te_stats *st = &ifc->stats;
@@ -294,8 +347,6 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 	unsigned flags;
 	enum te_ipin_status st_in;
 
-	st->rx_packets++;
-	st->rx_bytes += n;
 	t->current = ifc;
 	st_in = te_ip_in(&in, &link, &pkt, &flags);
 	if (in.now_ms)
@@ -306,7 +357,9 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 		st->reassembled++;
 	if (st_in == TE_IPIN_HELD)
 		return;
-	if (st_in == TE_IPIN_DATAGRAM) {
+	if (st_in == TE_IPIN_DATAGRAM && !peer && ifc->hostset && !to_a_host(ifc, &pkt)) {
+		pkt.reason = TUNECHO_DROP_NOT_A_HOST;
+	} else if (st_in == TE_IPIN_DATAGRAM) {
 		if (ifc->cfg.n_profiles) {
 			hlen = pkt.len < sizeof(head) ? pkt.len : sizeof(head);
 			memcpy(head, pkt.data, hlen);
@@ -315,8 +368,8 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n)
 		case TUNECHO_ANSWER:
 			if (pkt.len <= pkt.room &&
 			    (ifc->cfg.n_profiles
-				 ? te_shape_reply(ifc, head, hlen, pkt.data, pkt.len)
-				 : te_path_send(ifc, pkt.data, pkt.len)))
+				 ? te_shape_reply(ifc, peer, head, hlen, pkt.data, pkt.len)
+				 : te_path_send(ifc, peer, pkt.data, pkt.len)))
 				return;
 			pkt.reason = TUNECHO_DROP_BAD_REPLY; /* the handler's fault */
 			break;

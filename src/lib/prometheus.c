@@ -47,6 +47,10 @@ COUNTER(write_errors)
 COUNTER(rx_fragments)
 COUNTER(reassembled)
 COUNTER(tx_fragments)
+COUNTER(arp_replies)
+COUNTER(na_sent)
+COUNTER(announced)
+COUNTER(defences_held)
 
 /* A device that failed or was deleted has no fd (as in tunecho_stats_json()). */
 static uint64_t serving(const struct tunecho *t, size_t i, const struct te_stats *st)
@@ -79,6 +83,16 @@ static const struct metric per_iface[] = {
      reassembled},
     {"tunecho_sent_fragments_total", "counter",
      "Fragments written for replies bigger than the MTU.", tx_fragments},
+    {"tunecho_arp_replies_total", "counter",
+     "ARP replies and defences sent for simulated hosts (TAP mode).", arp_replies},
+    {"tunecho_neighbor_advertisements_total", "counter",
+     "Neighbor Advertisements sent for simulated hosts (TAP mode).", na_sent},
+    {"tunecho_announcements_total", "counter",
+     "Gratuitous ARPs and unsolicited Neighbor Advertisements of announce = yes (TAP mode).",
+     announced},
+    {"tunecho_arp_defences_held_total", "counter",
+     "Defences of a host's address held back by RFC 5227's one per 10 seconds (TAP mode).",
+     defences_held},
     {"tunecho_delayed_replies", "gauge",
      "Replies a behaviour profile holds back, waiting in the delay store.", delayed},
 };

@@ -12,7 +12,8 @@
  * interface renamed or removed): the kernel refuses a second route to the
  * same prefix; they are put back if the reload fails. Then come the other
  * removals, which do not fail in a way worth undoing for. A
- * change of owner, group, persist or attach needs a new device: that one
+ * change of owner, group, persist, attach, mode or master needs a new
+ * device: that one
  * interface is stopped and started again, after everything else.
  */
 #include <errno.h>
@@ -51,7 +52,7 @@ static bool has_route(const struct te_iface_config *ic, const struct te_prefix *
 static bool same_device(const struct te_iface_config *a, const struct te_iface_config *b)
 {
 	return a->owner == b->owner && a->group == b->group && a->persist == b->persist &&
-	       a->attach == b->attach;
+	       a->attach == b->attach && a->tap == b->tap && !strcmp(a->master, b->master);
 }
 
 static bool same_config(const struct te_iface_config *a, const struct te_iface_config *b)
@@ -59,7 +60,8 @@ static bool same_config(const struct te_iface_config *a, const struct te_iface_c
 	if (!same_device(a, b) || a->mtu != b->mtu || a->txqlen != b->txqlen ||
 	    a->watch.recreate != b->watch.recreate || a->watch.restore != b->watch.restore ||
 	    a->n_addrs != b->n_addrs || a->n_routes != b->n_routes ||
-	    !te_iface_profiles_equal(a, b))
+	    a->mac_fixed != b->mac_fixed || memcmp(a->mac, b->mac, sizeof(a->mac)) ||
+	    a->announce != b->announce || !te_iface_profiles_equal(a, b))
 		return false;
 	for (size_t i = 0; i < a->n_addrs; i++)
 		if (!has_address(b, &a->addrs[i]))
@@ -202,7 +204,7 @@ static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct
 			continue;
 		}
 		if (!same_device(&t->ifaces[at]->cfg, ic)) {
-			p->why_renew[p->n_renew] = "owner, group, persist or attach changed";
+			p->why_renew[p->n_renew] = "owner, group, persist, attach, mode or master changed";
 			p->renew[p->n_renew++] = ic;
 			continue;
 		}

@@ -44,10 +44,12 @@ static void read_failed(struct te_iface *ifc, int err)
  */
 static int drain(struct te_iface *ifc, int budget)
 {
+	uint8_t *at = ifc->t->rxbuf + ifc->rx_off;
+	size_t room = sizeof(ifc->t->rxbuf) - ifc->rx_off;
 	int done = 0;
 
 	while (done < budget) {
-		ssize_t n = read(ifc->fd, ifc->t->rxbuf, sizeof(ifc->t->rxbuf));
+		ssize_t n = read(ifc->fd, at, room);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -56,7 +58,7 @@ static int drain(struct te_iface *ifc, int budget)
 				read_failed(ifc, errno);
 			break;
 		}
-		te_path_packet(ifc, ifc->t->rxbuf, (size_t)n);
+		te_path_packet(ifc, at, (size_t)n);
 		done++;
 	}
 	return done;

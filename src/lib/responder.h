@@ -10,8 +10,12 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "config.h"
+#include "hostset.h"
+#include "link.h"
 #include "log.h"
 #include "packet.h"
 #include "rng.h"
@@ -29,6 +33,22 @@
 
 /* The largest packet a TUN device can hand us: an IP datagram. */
 #define TE_RXBUF 65536
+
+/*
+ * A TAP's frame is read TE_TAP_RX_OFF bytes into the buffer, so that its IP
+ * datagram starts 16 bytes in, aligned, with TE_RXBUF bytes of room as on
+ * a TUN; the buffer is that much longer.
+ */
+#define TE_TAP_RX_OFF 2
+#define TE_RXBUF_ALL  (TE_RXBUF + TE_TAP_RX_OFF + TE_ETH_HLEN)
+
+/* Slots of the RFC 5227 defence limit of a TAP (tap.c): a hash of addresses. */
+#define TE_DEFEND_SLOTS 64
+
+struct te_defend {
+	uint32_t addr; /* network order */
+	uint64_t ms;   /* when it was last defended (monotonic), 0: never */
+};
 
 #define TE_MAX_HANDLERS TUNECHO_MAX_HANDLERS
 
@@ -58,6 +78,8 @@ struct te_iface {
 	/* A device we did not create, as we found it: put back at the end. */
 	bool found_valid, found_up, found_link_local; /* an fe80:: address */
 	uint32_t found_mtu, found_txqlen;
+	uint32_t found_master; /* the bridge it was a port of, 0: none */
+	int master;	       /* ifindex of cfg.master (a bridge), 0: none */
 	/* What we added (room for cfg's), to remove again where needed. */
 	struct te_address *addrs;
 	size_t n_addrs;
@@ -83,6 +105,16 @@ struct te_iface {
 	/* The profile stage (shape.c): cfg's profile prefixes, matched. */
 	struct te_lpm *lpm; /* NULL: none (the interface's own profile may apply) */
 	size_t delayed;	    /* its replies in the delay store (gauge) */
+	/* The simulated hosts (hostset.c), on a TAP or a TUN with `hosts`
+	 * lines; NULL: a TUN answering whatever the kernel routes to it. */
+	struct te_hostset *hostset;
+	/* TAP mode (tap.c). */
+	struct te_link link;		  /* the link stage's view: MACs, hostset */
+	unsigned rx_off;		  /* where frames are read into rxbuf */
+	struct te_defend defend[TE_DEFEND_SLOTS]; /* RFC 5227's limit */
+	bool announcing;			  /* announcements under way */
+	struct te_hostset_pos announce_pos;	  /* the next host to announce */
+	struct te_hostset *announce_old; /* the hosts before the change: not again */
 	struct te_stats stats;
 };
 
@@ -132,8 +164,11 @@ struct tunecho {
 	uint64_t seed;		   /* prng's seed: [global] seed, or a random one */
 	bool seed_given, seed_logged;
 	uint64_t epoch_ns; /* when the flap cycles start (CLOCK_MONOTONIC) */
+	/* TAP mode (tap.c): `announce = yes` is paced by one timer. */
+	struct event *announce_timer;
+	uint8_t *shape_frame; /* shape.c: a TAP's delayed reply with its peer */
 	/* The one receive buffer: replies are built in it, in place. */
-	_Alignas(16) uint8_t rxbuf[TE_RXBUF];
+	_Alignas(16) uint8_t rxbuf[TE_RXBUF_ALL];
 };
 
 /*
@@ -149,10 +184,33 @@ void te_path_packet(struct te_iface *ifc, uint8_t *buf, size_t n);
 
 /*
  * IP out (path.c): write the reply @data of @len bytes to @ifc, in
- * fragments when over the MTU, counted. False when no IP datagram can be
- * that long (nothing written).
+ * fragments when over the MTU, counted; on a TAP in Ethernet frames to
+ * @peer (the request's source MAC; NULL on a TUN). False when no IP
+ * datagram can be that long (nothing written).
  */
-bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len);
+bool te_path_send(struct te_iface *ifc, const uint8_t *peer, const uint8_t *data, size_t len);
+
+/*
+ * TAP mode (tap.c). te_tap_init(): its timer on @t (0, -ENOMEM), freed by
+ * te_tap_fini(). te_tap_in(): link in for the frame of @len bytes at
+ * @frame: true for an IP datagram of a host (*@ip_off, *@ip_len into the
+ * frame, the sender's MAC into @peer); false when the frame was answered
+ * (ARP, NDP) or dropped, and counted. te_tap_write(): link out, the
+ * Ethernet header to @peer from the MAC of the source of @ip (the reply's
+ * first bytes) and the @n (1 or 2) parts @iov of it; the IP bytes
+ * written or -1. te_tap_iface_update(): ifc->cfg and ifc->hostset
+ * changed, @old is the set before (NULL: none; taken over): the link
+ * stage set up again, and with `announce = yes` the hosts not in @old
+ * announced, paced. te_tap_iface_clear(): @ifc is going away.
+ */
+int te_tap_init(struct tunecho *t);
+void te_tap_fini(struct tunecho *t);
+bool te_tap_in(struct te_iface *ifc, const uint8_t *frame, size_t len, size_t *ip_off,
+	       size_t *ip_len, uint8_t peer[TE_ETH_ALEN]);
+ssize_t te_tap_write(struct te_iface *ifc, const uint8_t peer[TE_ETH_ALEN], const uint8_t *ip,
+		     const struct iovec *iov, int n);
+void te_tap_iface_update(struct te_iface *ifc, struct te_hostset *old);
+void te_tap_iface_clear(struct te_iface *ifc);
 
 /*
  * The profile stage (shape.c). Its state on @t (0 or -ENOMEM), released by
@@ -160,7 +218,8 @@ bool te_path_send(struct te_iface *ifc, const uint8_t *data, size_t len);
  * logged once); @ifc's profile prefixes matched from ifc->cfg (0, -ENOMEM)
  * and forgotten with its delayed replies.
  *
- * te_shape_reply(): the handlers answered the request whose first @hlen
+ * te_shape_reply(): the handlers answered the request (from @peer, on a
+ * TAP, as te_path_send() takes it) whose first @hlen
  * bytes (at most TE_SHAPE_HEAD) are @req with the @len bytes at @reply;
  * the destination's profile, if any, decides, and the reply is sent,
  * held, duplicated, replaced by an ICMP unreachable or dropped and
@@ -173,8 +232,8 @@ void te_shape_fini(struct tunecho *t);
 void te_shape_apply_globals(struct tunecho *t, const struct tunecho_config *cfg);
 int te_shape_iface_update(struct te_iface *ifc);
 void te_shape_iface_clear(struct te_iface *ifc);
-bool te_shape_reply(struct te_iface *ifc, const uint8_t *req, size_t hlen, uint8_t *reply,
-		    size_t len);
+bool te_shape_reply(struct te_iface *ifc, const uint8_t *peer, const uint8_t *req, size_t hlen,
+		    uint8_t *reply, size_t len);
 size_t te_shape_delayed(const struct tunecho *t);
 
 /*

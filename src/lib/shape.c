@@ -65,8 +65,13 @@ static void deliver(void *arg, void *ctx, const uint8_t *bytes, size_t len, uint
 	(void)arg;
 	(void)due_ns;
 	ifc->delayed--;
-	if (ifc->fd >= 0)
-		(void)te_path_send(ifc, bytes, len); /* its length was checked when held */
+	if (ifc->fd < 0)
+		return;
+	/* Its length was checked when held; a TAP's comes after its peer. */
+	if (ifc->cfg.tap && len > TE_ETH_ALEN)
+		(void)te_path_send(ifc, bytes, bytes + TE_ETH_ALEN, len - TE_ETH_ALEN);
+	else if (!ifc->cfg.tap)
+		(void)te_path_send(ifc, NULL, bytes, len);
 }
 
 static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
@@ -116,6 +121,8 @@ void te_shape_fini(struct tunecho *t)
 	t->delay = NULL;
 	te_hosts_free(t->hosts);
 	t->hosts = NULL;
+	free(t->shape_frame);
+	t->shape_frame = NULL;
 }
 
 void te_shape_apply_globals(struct tunecho *t, const struct tunecho_config *cfg)
@@ -339,8 +346,26 @@ static const enum tunecho_drop_reason drop_reason[TE_PROFILE_DROPS] = {
     [TE_PROFILE_FLAPPED] = TUNECHO_DROP_FLAPPED,
 };
 
-bool te_shape_reply(struct te_iface *ifc, const uint8_t *req, size_t hlen, uint8_t *reply,
-		    size_t len)
+/*
+ * Hold @reply for @due: on a TAP with the peer's MAC in front (a copy in
+ * t->shape_frame, made once), so that it goes to the right neighbour.
+ */
+static int hold(struct te_iface *ifc, const uint8_t *peer, uint64_t due, const uint8_t *reply,
+		size_t len)
+{
+	struct tunecho *t = ifc->t;
+
+	if (!peer)
+		return te_delay_push(t->delay, due, reply, len, ifc);
+	if (!t->shape_frame && !(t->shape_frame = malloc(TE_ETH_ALEN + TE_REASM_ROOM)))
+		return -ENOMEM;
+	memcpy(t->shape_frame, peer, TE_ETH_ALEN);
+	memcpy(t->shape_frame + TE_ETH_ALEN, reply, len);
+	return te_delay_push(t->delay, due, t->shape_frame, TE_ETH_ALEN + len, ifc);
+}
+
+bool te_shape_reply(struct te_iface *ifc, const uint8_t *peer, const uint8_t *req, size_t hlen,
+		    uint8_t *reply, size_t len)
 {
 	struct tunecho *t = ifc->t;
 	const struct te_iface_config *ic = &ifc->cfg;
@@ -354,20 +379,20 @@ bool te_shape_reply(struct te_iface *ifc, const uint8_t *req, size_t hlen, uint8
 	int which = -ENOENT;
 
 	if (hlen < (family == AF_INET ? 20u : 40u))
-		return te_path_send(ifc, reply, len);
+		return te_path_send(ifc, peer, reply, len);
 	if (ifc->lpm)
 		which = te_lpm_lookup(ifc->lpm, family, dst);
 	if (which < 0)
 		which = ic->profile;
 	if (which < 0 || (size_t)which >= ic->n_profiles)
-		return te_path_send(ifc, reply, len);
+		return te_path_send(ifc, peer, reply, len);
 	if (len > TE_REASM_ROOM || (len > TE_REASM_MAX && reply[0] >> 4 == 4))
 		return false;
 	p = &ic->profiles[which];
 	now = monotonic_ns();
 	h = te_hosts_get(t->hosts, family, dst, now);
 	if (!h)
-		return te_path_send(ifc, reply, len);
+		return te_path_send(ifc, peer, reply, len);
 	switch (te_profile_decide(p, h, now, &t->prng, &d)) {
 	case TE_VERDICT_DROP:
 		ifc->stats.drops[drop_reason[d.reason]]++;
@@ -390,10 +415,10 @@ bool te_shape_reply(struct te_iface *ifc, const uint8_t *req, size_t hlen, uint8
 		int r;
 
 		if (d.due_ns[i] <= now) {
-			(void)te_path_send(ifc, reply, len);
+			(void)te_path_send(ifc, peer, reply, len);
 			continue;
 		}
-		r = te_delay_push(t->delay, d.due_ns[i], reply, len, ifc);
+		r = hold(ifc, peer, d.due_ns[i], reply, len);
 		if (r) {
 			ifc->stats.drops[TUNECHO_DROP_QUEUE_FULL]++;
 			continue;

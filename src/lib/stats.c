@@ -34,6 +34,18 @@ static const char *const reason_names[TUNECHO_DROP_REASONS] = {
     [TUNECHO_DROP_RATE_LIMITED] = "rate_limited",
     [TUNECHO_DROP_FLAPPED] = "flapped",
     [TUNECHO_DROP_QUEUE_FULL] = "queue_full",
+    [TUNECHO_DROP_NOT_A_HOST] = "not_a_host",
+    [TUNECHO_DROP_NOT_FOR_US] = "not_for_us",
+    [TUNECHO_DROP_VLAN] = "vlan",
+    [TUNECHO_DROP_RUNT] = "runt",
+    [TUNECHO_DROP_UNKNOWN_ETHERTYPE] = "unknown_ethertype",
+    [TUNECHO_DROP_BAD_SOURCE_MAC] = "bad_source_mac",
+    [TUNECHO_DROP_BAD_IP] = "bad_ip",
+    [TUNECHO_DROP_BAD_ARP] = "bad_arp",
+    [TUNECHO_DROP_ARP_NOT_OURS] = "arp_not_ours",
+    [TUNECHO_DROP_BAD_NDP] = "bad_ndp",
+    [TUNECHO_DROP_NDP_NOT_OURS] = "ndp_not_ours",
+    [TUNECHO_DROP_NDP_OTHER] = "ndp_other",
 };
 
 const char *tunecho_drop_reason_name(enum tunecho_drop_reason reason)
@@ -55,6 +67,10 @@ void te_stats_add(struct te_stats *to, const struct te_stats *from)
 	to->rx_fragments += from->rx_fragments;
 	to->reassembled += from->reassembled;
 	to->tx_fragments += from->tx_fragments;
+	to->arp_replies += from->arp_replies;
+	to->na_sent += from->na_sent;
+	to->announced += from->announced;
+	to->defences_held += from->defences_held;
 }
 
 uint64_t te_stats_drops(const struct te_stats *s)
@@ -119,6 +135,10 @@ void te_stats_json(struct te_json *j, const struct te_stats *s)
 	member(j, "rx_fragments", s->rx_fragments, true);
 	member(j, "reassembled", s->reassembled, true);
 	member(j, "tx_fragments", s->tx_fragments, true);
+	member(j, "arp_replies", s->arp_replies, true);
+	member(j, "na_sent", s->na_sent, true);
+	member(j, "announcements", s->announced, true);
+	member(j, "defences_held", s->defences_held, true);
 	member(j, "dropped", te_stats_drops(s), true);
 	te_json_raw(j, ",\"drops\":{");
 	for (int r = 0; r < TUNECHO_DROP_REASONS; r++)
@@ -146,6 +166,10 @@ void te_stats_export(const struct te_stats *s, struct tunecho_stats *out, size_t
 	    .rx_fragments = s->rx_fragments,
 	    .reassembled = s->reassembled,
 	    .tx_fragments = s->tx_fragments,
+	    .arp_replies = s->arp_replies,
+	    .na_sent = s->na_sent,
+	    .announcements = s->announced,
+	    .defences_held = s->defences_held,
 	};
 
 	memcpy(out, &all, size < sizeof(all) ? size : sizeof(all));

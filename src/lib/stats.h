@@ -24,6 +24,7 @@ void te_json_string(struct te_json *j, const char *s);
 struct te_stats {
 	uint64_t rx_packets, rx_bytes, replies, tx_bytes, write_errors;
 	uint64_t rx_fragments, reassembled, tx_fragments;
+	uint64_t arp_replies, na_sent, announced, defences_held; /* TAP mode */
 	uint64_t drops[TUNECHO_DROP_REASONS];
 };
 

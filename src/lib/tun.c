@@ -23,7 +23,7 @@ static int set_iff(int fd, const char *name, int flags)
 
 int te_tun_open(const struct te_tun_request *req, bool *created, const char **step)
 {
-	int fd, r;
+	int kind = (req->tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI, fd, r;
 
 	*step = "open /dev/net/tun";
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -36,7 +36,7 @@ int te_tun_open(const struct te_tun_request *req, bool *created, const char **st
 	 * without a separate (racy) lookup.
 	 */
 	*step = "TUNSETIFF";
-	r = set_iff(fd, req->name, IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL);
+	r = set_iff(fd, req->name, kind | IFF_TUN_EXCL);
 	if (r == 0) {
 		*created = true;
 	} else if (r == -EBUSY && !req->attach) {
@@ -44,9 +44,9 @@ int te_tun_open(const struct te_tun_request *req, bool *created, const char **st
 		goto fail;
 	} else if (r == -EBUSY) {
 		*created = false;
-		r = set_iff(fd, req->name, IFF_TUN | IFF_NO_PI);
+		r = set_iff(fd, req->name, kind);
 		if (r)
-			goto fail; /* EBUSY again: in use by another process, or not a TUN */
+			goto fail; /* EBUSY again: in use by another process, or another kind */
 		return fd;
 	} else {
 		goto fail;

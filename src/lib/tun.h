@@ -10,18 +10,20 @@ struct te_tun_request {
 	const char *name;
 	bool attach;	      /* an existing device of that name may be used */
 	bool persist;	      /* make a device we create persistent */
+	bool tap;	      /* a TAP device (Ethernet frames), else TUN */
 	int64_t owner, group; /* -1: leave unset */
 };
 
 /*
- * Open /dev/net/tun non-blocking and bind it to the TUN device @req->name,
+ * Open /dev/net/tun non-blocking and bind it to the TUN (or with @req->tap
+ * TAP) device @req->name, without packet information (IFF_NO_PI),
  * creating it (exclusively) or, when @req->attach allows, attaching to an
  * existing one. Owner, group and persistence are set only on a device this
  * call created.
  *
  * Returns the fd and sets *@created, or a negative errno: -EEXIST when the
  * device exists and attaching is not allowed, -EBUSY when it exists but
- * cannot be attached (in use, or not a TUN device), else the -errno of the
+ * cannot be attached (in use, or not of that kind), else the -errno of the
  * failing open or ioctl, with @step set to its name ("open /dev/net/tun",
  * "TUNSETIFF", ...).
  */
