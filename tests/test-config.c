@@ -722,7 +722,8 @@ END_TEST
 
 #define GLOBAL_KEYS                                                                                \
 	"(known: log-level, syslog, busy-poll-us, user, group, seccomp, link-group, recreate, "    \
-	"restore, reassembly-memory, reassembly-timeout, metrics, seed, max-delayed, mode, announce)"
+	"restore, reassembly-memory, reassembly-timeout, metrics, seed, max-delayed, mode, "       \
+	"announce)"
 
 static const struct error_case key_errors[] = {
     {"[global]\nfoo = 1\n", "2: unknown key 'foo' in [global] " GLOBAL_KEYS},

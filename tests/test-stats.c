@@ -73,22 +73,23 @@ START_TEST(json_of_counters)
 	te_stats_json(&j, &s);
 	te_json_raw(&j, "}");
 	ck_assert_int_eq(te_json_end(&j), (int)strlen(buf));
-	ck_assert_str_eq(buf, "{\"rx_packets\":5,\"rx_bytes\":0,\"replies\":3,\"tx_bytes\":252,"
-			      "\"write_errors\":0,\"rx_fragments\":0,\"reassembled\":0,"
-			      "\"tx_fragments\":0,\"arp_replies\":0,\"na_sent\":0,"
-			 "\"announcements\":0,\"defences_held\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
-			      "\"truncated\":0,\"bad_header\":0,\"bad_ip_checksum\":0,"
-			      "\"fragment\":0,\"bad_options\":0,\"bad_source\":0,"
-			      "\"bad_destination\":0,\"not_icmp\":0,\"ext_header\":0,"
-			      "\"bad_icmp_checksum\":0,\"not_echo\":2,\"bad_code\":0,"
-			      "\"unhandled\":0,\"handler\":0,\"reasm_timeout\":0,"
-			      "\"reasm_overlap\":0,\"reasm_evicted\":0,\"reasm_oversize\":0,"
-			      "\"source_route\":0,\"bad_reply\":0,\"lost\":0,\"down\":0,"
-			      "\"rate_limited\":0,\"flapped\":0,\"queue_full\":0,"
-			 "\"not_a_host\":0,\"not_for_us\":0,\"vlan\":0,\"runt\":0,"
-			 "\"unknown_ethertype\":0,\"bad_source_mac\":0,\"bad_ip\":0,"
-			 "\"bad_arp\":0,\"arp_not_ours\":0,\"bad_ndp\":0,"
-			 "\"ndp_not_ours\":0,\"ndp_other\":0}}");
+	ck_assert_str_eq(
+	    buf, "{\"rx_packets\":5,\"rx_bytes\":0,\"replies\":3,\"tx_bytes\":252,"
+		 "\"write_errors\":0,\"rx_fragments\":0,\"reassembled\":0,"
+		 "\"tx_fragments\":0,\"arp_replies\":0,\"na_sent\":0,"
+		 "\"announcements\":0,\"defences_held\":0,\"dropped\":2,\"drops\":{\"not_ip\":0,"
+		 "\"truncated\":0,\"bad_header\":0,\"bad_ip_checksum\":0,"
+		 "\"fragment\":0,\"bad_options\":0,\"bad_source\":0,"
+		 "\"bad_destination\":0,\"not_icmp\":0,\"ext_header\":0,"
+		 "\"bad_icmp_checksum\":0,\"not_echo\":2,\"bad_code\":0,"
+		 "\"unhandled\":0,\"handler\":0,\"reasm_timeout\":0,"
+		 "\"reasm_overlap\":0,\"reasm_evicted\":0,\"reasm_oversize\":0,"
+		 "\"source_route\":0,\"bad_reply\":0,\"lost\":0,\"down\":0,"
+		 "\"rate_limited\":0,\"flapped\":0,\"queue_full\":0,"
+		 "\"not_a_host\":0,\"not_for_us\":0,\"vlan\":0,\"runt\":0,"
+		 "\"unknown_ethertype\":0,\"bad_source_mac\":0,\"bad_ip\":0,"
+		 "\"bad_arp\":0,\"arp_not_ours\":0,\"bad_ndp\":0,"
+		 "\"ndp_not_ours\":0,\"ndp_other\":0}}");
 }
 END_TEST
 

@@ -835,17 +835,17 @@ static void set_mac(struct parser *ps, struct te_iface_config *ic, const char *v
 		ic->mac_fixed = false;
 		return;
 	}
-	if (strlen(value) != 17 ||
-	    sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6) {
+	if (strlen(value) != 17 || sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+					  &b[3], &b[4], &b[5], &end) != 6) {
 		fail(ps, "mac: '%s' is not auto or an Ethernet address XX:XX:XX:XX:XX:XX", value);
 		return;
 	}
 	for (int i = 0; i < 6; i++)
 		ic->mac[i] = (uint8_t)b[i];
 	if (ic->mac[0] & 1) {
-		fail(ps, "mac: %s is a multicast address (the lowest bit of the first byte is set): "
-			 "give a unicast one, e.g. 02:00:00:00:00:01",
+		fail(ps,
+		     "mac: %s is a multicast address (the lowest bit of the first byte is set): "
+		     "give a unicast one, e.g. 02:00:00:00:00:01",
 		     value);
 		return;
 	}

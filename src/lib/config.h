@@ -76,14 +76,14 @@ struct te_iface_config {
 	struct te_profile_ref *prefs;
 	size_t n_prefs;
 	/* TAP mode (issue 14): Ethernet frames, ARP and neighbour discovery. */
-	bool tap;		 /* mode = tap */
-	bool mode_set;		 /* mode given in the section (else [global]'s) */
-	bool announce;		 /* announce = yes */
-	bool announce_set;	 /* given in the section (else [global]'s) */
-	bool mac_fixed;		 /* mac = XX:..: every host answers from mac */
-	uint8_t mac[6];		 /* that MAC */
-	char master[IFNAMSIZ];	 /* master = BRIDGE to join; "" none */
-	int tap_line;		 /* the first key only a TAP takes (mac, master, announce) */
+	bool tap;	       /* mode = tap */
+	bool mode_set;	       /* mode given in the section (else [global]'s) */
+	bool announce;	       /* announce = yes */
+	bool announce_set;     /* given in the section (else [global]'s) */
+	bool mac_fixed;	       /* mac = XX:..: every host answers from mac */
+	uint8_t mac[6];	       /* that MAC */
+	char master[IFNAMSIZ]; /* master = BRIDGE to join; "" none */
+	int tap_line;	       /* the first key only a TAP takes (mac, master, announce) */
 };
 
 /* One [profile:NAME] section. */

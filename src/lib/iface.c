@@ -352,10 +352,10 @@ static void queue_link(struct tunecho *t, struct te_iface *ifc, const struct te_
 	/* Into its bridge, as a port that hears every multicast (link.h). */
 	if (initial && ifc->master) {
 		b->reqs[b->n++] = (struct pending){.ifc = ifc, .master = true};
-		te_nl_link_set(t->nl, ifc->ifindex,
-			       &(struct te_link_settings){.set_master = true,
-							  .master = (uint32_t)ifc->master},
-			       unused);
+		te_nl_link_set(
+		    t->nl, ifc->ifindex,
+		    &(struct te_link_settings){.set_master = true, .master = (uint32_t)ifc->master},
+		    unused);
 		b->reqs[b->n++] = (struct pending){.ifc = ifc, .master = true};
 		te_nl_brport_mcast_router(t->nl, ifc->ifindex, 2, unused);
 	}

@@ -418,8 +418,8 @@ static void link_kind(const struct nlattr *nest, char *kind, size_t size)
 	{
 		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
 		    mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
-			snprintf(kind, size, "%.*s", (int)strnlen(mnl_attr_get_str(a),
-							       mnl_attr_get_payload_len(a)),
+			snprintf(kind, size, "%.*s",
+				 (int)strnlen(mnl_attr_get_str(a), mnl_attr_get_payload_len(a)),
 				 mnl_attr_get_str(a));
 	}
 }

@@ -204,7 +204,8 @@ static int make_plan(struct tunecho *t, const struct tunecho_config *cfg, struct
 			continue;
 		}
 		if (!same_device(&t->ifaces[at]->cfg, ic)) {
-			p->why_renew[p->n_renew] = "owner, group, persist, attach, mode or master changed";
+			p->why_renew[p->n_renew] =
+			    "owner, group, persist, attach, mode or master changed";
 			p->renew[p->n_renew++] = ic;
 			continue;
 		}

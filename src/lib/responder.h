@@ -109,12 +109,12 @@ struct te_iface {
 	 * lines; NULL: a TUN answering whatever the kernel routes to it. */
 	struct te_hostset *hostset;
 	/* TAP mode (tap.c). */
-	struct te_link link;		  /* the link stage's view: MACs, hostset */
-	unsigned rx_off;		  /* where frames are read into rxbuf */
+	struct te_link link;			  /* the link stage's view: MACs, hostset */
+	unsigned rx_off;			  /* where frames are read into rxbuf */
 	struct te_defend defend[TE_DEFEND_SLOTS]; /* RFC 5227's limit */
 	bool announcing;			  /* announcements under way */
 	struct te_hostset_pos announce_pos;	  /* the next host to announce */
-	struct te_hostset *announce_old; /* the hosts before the change: not again */
+	struct te_hostset *announce_old;	  /* the hosts before the change: not again */
 	struct te_stats stats;
 };
 

@@ -73,7 +73,8 @@ bool te_tap_in(struct te_iface *ifc, const uint8_t *frame, size_t len, size_t *i
 		memcpy(peer, res.peer_mac, TE_ETH_ALEN);
 		return true;
 	case TE_LINK_REPLY:
-		if (res.answer == TE_LINK_ARP_DEFEND && !may_defend(ifc, res.reply, res.reply_len)) {
+		if (res.answer == TE_LINK_ARP_DEFEND &&
+		    !may_defend(ifc, res.reply, res.reply_len)) {
 			st->defences_held++;
 			return false;
 		}
@@ -205,7 +206,8 @@ void te_tap_iface_update(struct te_iface *ifc, struct te_hostset *old)
 	ifc->announce_pos = (struct te_hostset_pos){0};
 	ifc->announcing = true;
 	if (te_hostset_walk_cut(ifc->hostset))
-		te_log(&ifc->t->log, TUNECHO_LOG_NOTICE, "%s: announce = yes: a prefix has more than %u hosts; only its first %u "
+		te_log(&ifc->t->log, TUNECHO_LOG_NOTICE,
+		       "%s: announce = yes: a prefix has more than %u hosts; only its first %u "
 		       "are announced",
 		       ifc->name, TE_HOSTSET_WALK_MAX, TE_HOSTSET_WALK_MAX);
 	arm_announce(ifc->t);

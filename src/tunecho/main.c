@@ -174,7 +174,7 @@ static void log_stats(struct daemon *d)
 	for (size_t i = 0; i <= n; i++) {
 		struct tunecho_stats st;
 		uint64_t by[TUNECHO_DROP_REASONS];
-		char drops[512] = "", frags[96] = "";
+		char drops[512] = "", frags[96] = "", link[96] = "";
 		size_t len = 0;
 		uint64_t dropped;
 
@@ -199,10 +199,20 @@ static void log_stats(struct daemon *d)
 				 "; of those received, %llu fragments made %llu",
 				 (unsigned long long)st.rx_fragments,
 				 (unsigned long long)st.reassembled);
+		/* A TAP's ARP and NDP: answered, or a defence held back. */
+		if (st.arp_replies || st.na_sent || st.defences_held) {
+			int k = snprintf(link, sizeof(link), ", %llu ARP and NDP answers",
+					 (unsigned long long)(st.arp_replies + st.na_sent));
+
+			if (st.defences_held)
+				snprintf(link + k, sizeof(link) - (size_t)k,
+					 " (%llu defences held back)",
+					 (unsigned long long)st.defences_held);
+		}
 		logf_(d, TUNECHO_LOG_INFO,
-		      "%s: %llu received, %llu replies, %llu dropped%s%s, %llu write errors%s",
+		      "%s: %llu received, %llu replies%s, %llu dropped%s%s, %llu write errors%s",
 		      i < n ? tunecho_iface_name(d->responder, i) : "total",
-		      (unsigned long long)st.rx_packets, (unsigned long long)st.replies,
+		      (unsigned long long)st.rx_packets, (unsigned long long)st.replies, link,
 		      (unsigned long long)dropped, drops, len ? ")" : "",
 		      (unsigned long long)st.write_errors, frags);
 	}
