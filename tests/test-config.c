@@ -1571,6 +1571,113 @@ START_TEST(test_profiles_api)
 }
 END_TEST
 
+/* TAP mode: the keys, [global]'s defaults, and the settings API's form. */
+START_TEST(test_tap_keys)
+{
+	struct tunecho_config *cfg =
+	    load_ok("[global]\nannounce = yes\n"
+		    "[lab0]\nmode = tap\naddress = 198.18.4.1/24\nhosts = 198.18.5.0/24\n"
+		    "mac = 02:aa:bb:cc:dd:ee\nmaster = br-lab\n"
+		    "[lab1]\nmode = tap\nmac = auto\nannounce = no\n"
+		    "[tun0]\nmode = tun\nhosts = 198.18.7.0/28\n");
+	const struct te_iface_config *a = &cfg->ifaces[0], *b = &cfg->ifaces[1],
+				     *c = &cfg->ifaces[2];
+	static const uint8_t mac[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+
+	ck_assert(a->tap && a->mac_fixed && a->announce);
+	ck_assert_mem_eq(a->mac, mac, 6);
+	ck_assert_str_eq(a->master, "br-lab");
+	ck_assert_uint_eq(a->n_hosts, 1);
+	ck_assert(b->tap && !b->mac_fixed && !b->announce && !b->master[0]);
+	ck_assert(!c->tap && !c->announce);
+	ck_assert_uint_eq(c->n_hosts, 1);
+	tunecho_config_free(cfg);
+
+	/* [global] mode = tap is every interface's default; a section overrides. */
+	cfg = load_ok("[global]\nmode = tap\n[a0]\n[a1]\nmode = tun\n");
+	ck_assert(cfg->ifaces[0].tap);
+	ck_assert(!cfg->ifaces[1].tap);
+	tunecho_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_tap_settings)
+{
+	static const char *const hosts[] = {"198.18.5.0/24", "2001:db8:0:5::/64", NULL};
+	struct tunecho_iface_settings s = {.name = "lab0",
+					   .hosts = hosts,
+					   .mode = "tap",
+					   .mac = "02:00:00:00:00:01",
+					   .master = "br0",
+					   .announce = 1};
+	struct tunecho_config *built = NULL, *parsed;
+	const struct te_iface_config *a, *b;
+	char err[256] = "";
+
+	parsed = load_ok("[lab0]\nhosts = 198.18.5.0/24\nhosts = 2001:db8:0:5::/64\nmode = tap\n"
+			 "mac = 02:00:00:00:00:01\nmaster = br0\nannounce = yes\n");
+	ck_assert_int_eq(tunecho_config_new(&built), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s, sizeof(s), err, sizeof(err)), 0);
+	a = &built->ifaces[0];
+	b = &parsed->ifaces[0];
+	ck_assert_uint_eq(a->n_hosts, 2);
+	ck_assert_mem_eq(a->hosts, b->hosts, 2 * sizeof(*a->hosts));
+	ck_assert(a->tap == b->tap && a->mac_fixed == b->mac_fixed && a->announce == b->announce);
+	ck_assert_mem_eq(a->mac, b->mac, 6);
+	ck_assert_str_eq(a->master, b->master);
+	/* An old caller's struct (2.0) stops before hosts: a TUN, as before. */
+	s.name = "tun1";
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s,
+						  offsetof(struct tunecho_iface_settings, hosts),
+						  err, sizeof(err)),
+			 0);
+	ck_assert(!built->ifaces[1].tap && !built->ifaces[1].n_hosts);
+	/* TAP-only keys on a TUN: refused, the config unchanged. */
+	s = (struct tunecho_iface_settings){.name = "tun2", .master = "br0"};
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s, sizeof(s), err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "mode = tap"));
+	ck_assert_uint_eq(built->n_ifaces, 2);
+	tunecho_config_free(built);
+	tunecho_config_free(parsed);
+}
+END_TEST
+
+#define TAP_ONLY                                                                                   \
+	"mac, master and announce are for mode = tap (a TUN device carries no Ethernet frames): " \
+	"add mode = tap, or remove them"
+static const struct error_case tap_errors[] = {
+    {"[lab0]\nmode = tab\n", "2: mode: 'tab' is not tun or tap"},
+    {"[lab0]\nmode = tap\nmode = tap\n", "3: mode is given twice in this section"},
+    {"[global]\nmode = TAP\n", "2: mode: 'TAP' is not tun or tap"},
+    {"[lab0]\nmode = tap\nmac = 02:00:00:00:00\n",
+     "3: mac: '02:00:00:00:00' is not auto or an Ethernet address XX:XX:XX:XX:XX:XX"},
+    {"[lab0]\nmode = tap\nmac = 02:00:00:00:00:0g\n",
+     "3: mac: '02:00:00:00:00:0g' is not auto or an Ethernet address XX:XX:XX:XX:XX:XX"},
+    {"[lab0]\nmode = tap\nmac = 02:00:00:00:00:011\n",
+     "3: mac: '02:00:00:00:00:011' is not auto or an Ethernet address XX:XX:XX:XX:XX:XX"},
+    {"[lab0]\nmode = tap\nmac = 01:00:5e:00:00:01\n",
+     "3: mac: 01:00:5e:00:00:01 is a multicast address (the lowest bit of the first byte is "
+     "set): give a unicast one, e.g. 02:00:00:00:00:01"},
+    {"[lab0]\nmode = tap\nmac = 00:00:00:00:00:00\n",
+     "3: mac: 00:00:00:00:00:00 is no host's address"},
+    {"[lab0]\nmode = tap\nmaster = lab0\n", "3: master: lab0 cannot be its own bridge"},
+    {"[lab0]\nmode = tap\nmaster = a-name-far-too-long\n",
+     "3: master: 'a-name-far-too-long' is not an interface name (1 to 15 characters)"},
+    {"[lab0]\nmode = tap\nannounce = often\n", "3: announce: 'often' is not yes or no"},
+    {"[global]\nannounce = often\n", "2: announce: 'often' is not yes or no"},
+    /* On a TUN, at the first such key, whatever the order. */
+    {"[tun0]\nmac = auto\n", "2: tun0: " TAP_ONLY},
+    {"[tun0]\naddress = 198.18.0.1/24\nmaster = br0\nmode = tun\n", "3: tun0: " TAP_ONLY},
+    {"[global]\nmode = tap\n[a0]\nmode = tun\nannounce = yes\n", "5: a0: " TAP_ONLY},
+};
+
+START_TEST(test_tap_errors)
+{
+	check_error(tap_errors[_i].text, tap_errors[_i].err);
+}
+END_TEST
+
 /* conf/lab.conf, next to the sample: it loads, and gives what its comment says. */
 START_TEST(test_lab_conf)
 {
@@ -1672,6 +1779,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_global_user_and_group);
 	tcase_add_test(tc, test_settings_errors_leave_the_config_unchanged);
 	tcase_add_test(tc, test_profiles_api);
+	tcase_add_test(tc, test_tap_keys);
+	tcase_add_test(tc, test_tap_settings);
+	tcase_add_loop_test(tc, test_tap_errors, 0, (int)ARRAY_SIZE(tap_errors));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");
