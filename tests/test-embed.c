@@ -327,6 +327,78 @@ START_TEST(structs_are_passed_with_their_size)
 }
 END_TEST
 
+/* TAP mode through the settings API: ARP answered from the fixed MAC, echo
+ * in Ethernet frames, and a master that is no bridge leaves nothing behind. */
+START_TEST(a_tap_from_the_settings_api)
+{
+	static const char *const addrs[] = {"198.18.4.1/24", "2001:db8:0:4::1/64", NULL};
+	static const char *const hosts[] = {"198.18.5.0/24", NULL};
+	struct tunecho_iface_settings s = {.name = "lab0",
+					   .addresses = addrs,
+					   .hosts = hosts,
+					   .mode = "tap",
+					   .mac = "02:00:5e:10:00:01"};
+	struct event_base *base = event_base_new();
+	struct tunecho_config *cfg = NULL;
+	struct tunecho *t = NULL;
+	struct tunecho_stats st;
+	char err[256], out[4096];
+
+	ck_assert_int_eq(tunecho_config_new(&cfg), 0);
+	ck_assert_int_eq(tunecho_config_add_iface(cfg, &s, sizeof(s), err, sizeof(err)), 0);
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	ck_assert_int_eq(tunecho_add_config(t, cfg), 1);
+	tunecho_config_free(cfg);
+	ck_assert_int_eq(run_while_out(base,
+				       "ip route add 198.18.5.0/24 dev lab0 && "
+				       "ping -n -q -c 2 -i 0.05 -w 5 198.18.4.7 && "
+				       "ping -n -q -c 2 -i 0.05 -w 5 198.18.5.9 && "
+				       "ping -6 -n -q -c 2 -i 0.05 -w 5 2001:db8:0:4::7 && "
+				       "ip neigh show dev lab0",
+				       out, sizeof(out)),
+			 0);
+	ck_assert_msg(strstr(out, "198.18.4.7 lladdr 02:00:5e:10:00:01"), "%s", out);
+	ck_assert_msg(strstr(out, "198.18.5.9 lladdr 02:00:5e:10:00:01"), "%s", out);
+	ck_assert_msg(strstr(out, "2001:db8:0:4::7 lladdr 02:00:5e:10:00:01"), "%s", out);
+	ck_assert_int_eq(tunecho_stats(t, 0, &st, sizeof(st)), 0);
+	ck_assert_uint_eq(st.replies, 6);
+	ck_assert_uint_ge(st.arp_replies, 2);
+	ck_assert_uint_ge(st.na_sent, 1);
+	tunecho_free(t);
+	ck_assert_uint_eq(if_nametoindex("lab0"), 0);
+
+	/* master: none, or not a bridge: refused, no device left. */
+	ck_assert_int_eq(run_while(&base, 1, "ip link add v0 type veth peer name v1"), 0);
+	for (int k = 0; k < 2; k++) {
+		struct tunecho_iface_settings b = {
+		    .name = "lab1", .mode = "tap", .master = k ? "v0" : "nosuch"};
+
+		ck_assert_int_eq(tunecho_config_new(&cfg), 0);
+		ck_assert_int_eq(tunecho_config_add_iface(cfg, &b, sizeof(b), err, sizeof(err)), 0);
+		ck_assert_int_eq(tunecho_new(&t, base), 0);
+		ck_assert_int_eq(tunecho_add_config(t, cfg), k ? -EINVAL : -ENODEV);
+		ck_assert_msg(strstr(tunecho_last_error(t), k ? "that is not a bridge (its kind is veth)"
+							      : "no such interface"),
+			      "%s", tunecho_last_error(t));
+		ck_assert_uint_eq(if_nametoindex("lab1"), 0);
+		tunecho_free(t);
+		tunecho_config_free(cfg);
+	}
+	/* A bridge: joined as a multicast router port. */
+	ck_assert_int_eq(run_while(&base, 1, "ip link add br0 type bridge"), 0);
+	cfg = config("[lab2]\nmode = tap\nmaster = br0\nhosts = 198.18.6.0/24\n");
+	ck_assert_int_eq(tunecho_new(&t, base), 0);
+	ck_assert_int_eq(tunecho_add_config(t, cfg), 1);
+	tunecho_config_free(cfg);
+	ck_assert_int_eq(run_while_out(base, "ip -d link show lab2", out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "master br0"), "%s", out);
+	ck_assert_msg(strstr(out, "mcast_router 2"), "%s", out);
+	tunecho_free(t);
+	ck_assert_uint_eq(if_nametoindex("lab2"), 0);
+	event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("embed");
@@ -342,6 +414,7 @@ int main(void)
 	tcase_add_test(tc, debug_says_what_each_batch_and_reload_step_does);
 	tcase_add_test(tc, misbehaving_handlers_are_counted_as_theirs);
 	tcase_add_test(tc, structs_are_passed_with_their_size);
+	tcase_add_test(tc, a_tap_from_the_settings_api);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
 }
