@@ -22,6 +22,10 @@ itself under `unshare -n`), with addresses from 198.18.0.0/15 only:
   clients     8 parallel `ping -f -l 16` and one fping across all interfaces
   over the MTU  tunecho-load -s 3000 and -s 65487 (fragments both ways) on one
               interface, against the kernel over veth
+  TAP         echo over a TAP against the same over a TUN, side by side (two
+              tunecho processes on one CPU, one tunecho-load run over both);
+              and over a TAP in a bridge against the kernel of a namespace on
+              the same bridge, in turns
   memory      tunecho's RSS with 1 and 256 interfaces
 
 Each part runs in rounds (11, latency 5; 1 with --quick); within a round
@@ -348,6 +352,86 @@ def side_by_side(args, results):
     delete_tuns(SIZES[-1], "f")
 
 
+def write_conf(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+def tap(args, results):
+    """TAP mode: link in and out (Ethernet, ARP) on the packet path. A TAP
+    against a TUN at the same time, each served by a tunecho of its own on
+    the same CPU under one load run (as side_by_side()); then a TAP joined
+    to a bridge against the kernel of a namespace on that bridge, both
+    reached from here through the bridge, in turns (as big())."""
+    confs = {
+        "tun": write_conf("[global]\nlog-level = notice\n"
+                          "[bq0]\naddress = 198.18.32.1 peer 198.18.32.2\n"),
+        "tap": write_conf("[global]\nlog-level = notice\n"
+                          "[bp0]\nmode = tap\naddress = 198.18.33.1/24\n"),
+    }
+    targets = {"tun": "198.18.32.2", "tap": "198.18.33.2"}
+    procs = {kind: Responder([args.tunecho, "-c", c], args.cpus[1]) for kind, c in confs.items()}
+    runs = {kind: [] for kind in procs}
+    for rnd in range(args.rounds):
+        order = ("tun", "tap")[::1 if rnd % 2 == 0 else -1]
+        cpu0 = {kind: cpu_seconds(p.proc.pid) for kind, p in procs.items()}
+        out = load_run(args.load, [targets[k] for k in order], args.duration, 32, args.cpus[0])
+        for kind, p in procs.items():
+            mine = [t for t in out["targets"] if t["target"] == targets[kind]]
+            used = cpu_seconds(p.proc.pid) - cpu0[kind]
+            replies = sum(t["received"] for t in mine)
+            runs[kind].append({"rate": sum(t["rate"] for t in mine),
+                               "cpu_us": used * 1e6 / replies if replies else None,
+                               "lost": sum(t["lost"] for t in mine),
+                               "corrupted": sum(t["corrupted"] for t in mine)})
+    for p in procs.values():
+        p.stop()
+    results["tap_side"] = {"rate": paired(runs["tap"], runs["tun"], "rate"),
+                           "cpu": paired(runs["tap"], runs["tun"], "cpu_us"),
+                           "tap": median_of(runs["tap"], "rate"),
+                           "tun": median_of(runs["tun"], "rate"),
+                           "lost": sum(r["lost"] for r in runs["tap"] + runs["tun"]),
+                           "corrupted": sum(r["corrupted"] for r in runs["tap"] + runs["tun"])}
+
+    # A bridge here (198.18.34.1/24), the TAP a port of it, and a veth port
+    # into a namespace whose kernel answers for 198.18.34.200.
+    peer = subprocess.Popen(["unshare", "-n", "sleep", "3600"])
+    time.sleep(0.2)
+    ip_batch(["link add bbr type bridge", "addr add 198.18.34.1/24 dev bbr", "link set bbr up",
+              "link add kv0 type veth peer name kv1", "link set kv0 master bbr",
+              "link set kv0 up txqueuelen 1000", f"link set kv1 netns {peer.pid}"])
+    ip_batch(["link set lo up", "addr add 198.18.34.200/24 dev kv1",
+              "link set kv1 up txqueuelen 1000"], peer.pid)
+    confs["bridge"] = write_conf("[global]\nlog-level = notice\n[bp1]\nmode = tap\n"
+                                 "master = bbr\nhosts = 198.18.34.0/25\n")
+    runs = {"tap": [], "kernel": []}
+    try:
+        for rnd in range(args.rounds):
+            for kind in ("tap", "kernel")[::1 if rnd % 2 == 0 else -1]:
+                if kind == "tap":
+                    resp = Responder([args.tunecho, "-c", confs["bridge"]], args.cpus[1])
+                    m = measure(resp, args.load, ["198.18.34.10"], args.duration, 32,
+                                args.cpus[0])
+                    resp.stop()
+                else:
+                    m = measure(None, args.load, ["198.18.34.200"], args.duration, 32,
+                                args.cpus[0])
+                runs[kind].append(m)
+    finally:
+        peer.kill()
+        ip_batch(["link del bbr"])
+        for c in confs.values():
+            os.unlink(c)
+    results["tap_bridge"] = {"rate": paired(runs["tap"], runs["kernel"], "rate"),
+                             "tap": median_of(runs["tap"], "rate"),
+                             "kernel": median_of(runs["kernel"], "rate"),
+                             "lost": sum(r["lost"] for r in runs["tap"] + runs["kernel"]),
+                             "corrupted": sum(r["corrupted"]
+                                              for r in runs["tap"] + runs["kernel"])}
+
+
 def ping_flood(target, count, cpu=None):
     """A single `ping -f`: one request in flight. (replies/s, avg RTT µs)."""
     out = subprocess.run(["ping", "-n", "-q", "-f", "-c", str(count), target], check=True,
@@ -501,6 +585,21 @@ def report(args, r):
               f"{'ok' if ok else 'miss':>8}")
     print(f"{'target':>6} {'':>10} {'':>10} {'>= 1.0':>20}")
 
+    q, b = r["tap_side"], r["tap_bridge"]
+    ok = q["rate"] and q["rate"][0] >= 0.9
+    print(f"\n== TAP mode: window 32, {args.duration} s runs, median (min-max) of {args.rounds}")
+    print(f"{'line':<34} {'replies/s':>10} {'reference/s':>11} {'ratio':>20} {'lost':>6} "
+          f"{'corrupt':>7} {'verdict':>8}")
+    print(f"{'TAP / TUN, side by side':<34} {fmt(q['tap'], '>10.0f')} {fmt(q['tun'], '>11.0f')} "
+          f"{fmt_paired(q['rate'], '>8.3f'):>20} {q['lost']:>6} {q['corrupted']:>7} "
+          f"{'ok' if ok else 'miss':>8}")
+    print(f"{'  cpu per reply, TAP / TUN':<34} {'':>10} {'':>11} "
+          f"{fmt_paired(q['cpu'], '>8.3f'):>20}")
+    print(f"{'TAP in a bridge / kernel on it':<34} {fmt(b['tap'], '>10.0f')} "
+          f"{fmt(b['kernel'], '>11.0f')} {fmt_paired(b['rate'], '>8.3f'):>20} {b['lost']:>6} "
+          f"{b['corrupted']:>7} {'':>8}")
+    print(f"{'target':<34} {'':>10} {'':>11} {'TAP/TUN >= 0.9':>20}")
+
     where = f"CPU {args.cpus[1]}" if args.cpus[1] is not None else "the same CPUs"
     print(f"\n== side by side: tunecho and the floor at the same time on {where}, each on "
           f"devices of its own,\n   one tunecho-load run over both ({args.duration} s runs, "
@@ -576,6 +675,7 @@ def main():
         throughput(args, results)
         big(args, results)
         side_by_side(args, results)
+        tap(args, results)
         latency(args, results)
         clients(args, results)
     finally:
