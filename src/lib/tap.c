@@ -23,6 +23,10 @@
 #define ANNOUNCE_TICK_MS  10
 #define ANNOUNCE_PER_TICK 10 /* 1000 frames/s: a /16 in about 66 s */
 
+/* The link stage's reasons are the public ones from not_for_us on. */
+_Static_assert(TUNECHO_DROP_NDP_OTHER - TUNECHO_DROP_NOT_FOR_US + 1 == TE_LINK_REASONS,
+	       "the link reasons and the public drop reasons disagree");
+
 /* RFC 5227 §2.4 (DEFEND_INTERVAL): one defence per address per 10 s. */
 #define DEFEND_INTERVAL_MS 10000u
 
