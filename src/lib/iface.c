@@ -442,6 +442,10 @@ void te_iface_log_serving(struct te_iface *ifc, enum tunecho_event_kind kind, co
 			     ifc->taken_back ? "taken back, persistent"
 			     : ifc->created  ? (ifc->persist ? "created, persistent" : "created")
 					     : "attached");
+	if (ic->tap && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " as a TAP%s%s%s",
+				      ic->master[0] ? " in " : "", ic->master,
+				      ic->n_addrs ? "," : "");
 	for (size_t i = 0; i < ic->n_addrs && n < sizeof(line); i++) {
 		te_address_format(&ic->addrs[i], text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "", text);
@@ -449,6 +453,11 @@ void te_iface_log_serving(struct te_iface *ifc, enum tunecho_event_kind kind, co
 	for (size_t i = 0; i < ic->n_routes && n < sizeof(line); i++) {
 		te_prefix_format(&ic->routes[i], text, sizeof(text));
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; routes",
+				      text);
+	}
+	for (size_t i = 0; i < ic->n_hosts && n < sizeof(line); i++) {
+		te_prefix_format(&ic->hosts[i], text, sizeof(text));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", i ? "," : "; hosts",
 				      text);
 	}
 	te_event(ifc->t, kind, ifc->name, TUNECHO_LOG_NOTICE, "%s", line);
