@@ -1634,8 +1634,7 @@ START_TEST(test_tap_settings)
 	ck_assert(!built->ifaces[1].tap && !built->ifaces[1].n_hosts);
 	/* TAP-only keys on a TUN: refused, the config unchanged. */
 	s = (struct tunecho_iface_settings){.name = "tun2", .master = "br0"};
-	ck_assert_int_eq(tunecho_config_add_iface(built, &s, sizeof(s), err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(tunecho_config_add_iface(built, &s, sizeof(s), err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "mode = tap"));
 	ck_assert_uint_eq(built->n_ifaces, 2);
 	tunecho_config_free(built);
@@ -1644,7 +1643,7 @@ START_TEST(test_tap_settings)
 END_TEST
 
 #define TAP_ONLY                                                                                   \
-	"mac, master and announce are for mode = tap (a TUN device carries no Ethernet frames): " \
+	"mac, master and announce are for mode = tap (a TUN device carries no Ethernet frames): "  \
 	"add mode = tap, or remove them"
 static const struct error_case tap_errors[] = {
     {"[lab0]\nmode = tab\n", "2: mode: 'tab' is not tun or tap"},

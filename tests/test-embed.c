@@ -377,9 +377,10 @@ START_TEST(a_tap_from_the_settings_api)
 		ck_assert_int_eq(tunecho_config_add_iface(cfg, &b, sizeof(b), err, sizeof(err)), 0);
 		ck_assert_int_eq(tunecho_new(&t, base), 0);
 		ck_assert_int_eq(tunecho_add_config(t, cfg), k ? -EINVAL : -ENODEV);
-		ck_assert_msg(strstr(tunecho_last_error(t), k ? "that is not a bridge (its kind is veth)"
-							      : "no such interface"),
-			      "%s", tunecho_last_error(t));
+		ck_assert_msg(
+		    strstr(tunecho_last_error(t),
+			   k ? "that is not a bridge (its kind is veth)" : "no such interface"),
+		    "%s", tunecho_last_error(t));
 		ck_assert_uint_eq(if_nametoindex("lab1"), 0);
 		tunecho_free(t);
 		tunecho_config_free(cfg);

@@ -40,10 +40,10 @@ static enum te_link_kind kind(struct te_hostset *hs, const char *text)
 
 START_TEST(test_what_is_a_host)
 {
-	struct te_address addrs[] = {{.local = pfx("198.18.4.1/24")},
-				     {.local = pfx("2001:db8:0:4::1/64")},
-				     {.local = pfx("198.18.9.1/32"), .peer = pfx("198.18.9.0/30"),
-				      .has_peer = true}};
+	struct te_address addrs[] = {
+	    {.local = pfx("198.18.4.1/24")},
+	    {.local = pfx("2001:db8:0:4::1/64")},
+	    {.local = pfx("198.18.9.1/32"), .peer = pfx("198.18.9.0/30"), .has_peer = true}};
 	struct te_prefix routes[] = {pfx("198.18.128.0/24"), pfx("198.18.200.0/31")};
 	struct te_prefix hosts[] = {pfx("198.18.4.0/28"), pfx("198.18.128.0/32"),
 				    pfx("2001:db8:0:9::7/128")};
@@ -98,7 +98,8 @@ static enum te_link_kind reference(const struct te_iface_config *ic, uint32_t a)
 		uint32_t net = ntohl(ic->hosts[i].addr.v4.s_addr);
 		uint32_t mask = ic->hosts[i].len ? ~0u << (32 - ic->hosts[i].len) : 0;
 
-		if ((a & mask) == (net & mask) && (best < 0 || ic->hosts[i].len > ic->hosts[best].len))
+		if ((a & mask) == (net & mask) &&
+		    (best < 0 || ic->hosts[i].len > ic->hosts[best].len))
 			best = (int)i;
 	}
 	if (best < 0)
@@ -209,9 +210,9 @@ START_TEST(test_link_reasons_are_public)
 {
 	ck_assert_int_eq(TUNECHO_DROP_NDP_OTHER - TUNECHO_DROP_NOT_FOR_US + 1, TE_LINK_REASONS);
 	for (int r = 0; r < TE_LINK_REASONS; r++)
-		ck_assert_str_eq(
-		    tunecho_drop_reason_name((enum tunecho_drop_reason)(TUNECHO_DROP_NOT_FOR_US + r)),
-		    te_link_reason_name((enum te_link_reason)r));
+		ck_assert_str_eq(tunecho_drop_reason_name(
+				     (enum tunecho_drop_reason)(TUNECHO_DROP_NOT_FOR_US + r)),
+				 te_link_reason_name((enum te_link_reason)r));
 }
 END_TEST
 

@@ -546,13 +546,38 @@ static void drain(struct te_nl *nl)
 	}
 }
 
+/*
+ * Read the answer to request @seq: each message to @fn, until the end of a
+ * dump or an error (into *@err), or, when @enough is given, until it is
+ * true. 0, or the -errno of a failed read (the socket drained).
+ */
+static int receive(struct te_nl *nl, uint32_t seq, te_nl_dump_fn *fn, void *arg,
+		   const bool *enough, bool *intr, int *err)
+{
+	while (!enough || !*enough) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			drain(nl);
+			return r;
+		}
+		if (!te_nl_dump_parse(nl->buf, (size_t)n, seq, nl->portid, fn, arg, intr, err))
+			break;
+	}
+	return 0;
+}
+
 int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
 	struct rtgenmsg *g;
 	uint32_t seq = ++nl->seq;
 	bool intr = false;
-	int err = 0;
+	int err = 0, r;
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -565,20 +590,9 @@ int te_nl_dump(struct te_nl *nl, uint16_t type, te_nl_dump_fn *fn, void *arg)
 		return -errno;
 	/* To the end whatever happens: an interrupted dump is read whole (its
 	 * messages no longer handed on), and a failed read drains the socket. */
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			drain(nl);
-			return r;
-		}
-		if (!te_nl_dump_parse(nl->buf, (size_t)n, seq, nl->portid, fn, arg, &intr, &err))
-			break;
-	}
+	r = receive(nl, seq, fn, arg, NULL, &intr, &err);
+	if (r)
+		return r;
 	if (err)
 		return err;
 	return intr ? -EINTR : 0;
@@ -598,21 +612,28 @@ int te_nl_group_delete(struct te_nl *nl, uint32_t group, char *msg)
 	return finish(nl, nlh, msg);
 }
 
+/* A te_nl_get_link() in progress: the link once its answer came. */
+struct got_link {
+	struct te_link_info *out;
+	bool got;
+};
+
 static void on_got_link(void *arg, const struct nlmsghdr *nlh)
 {
-	struct te_link_info *out = arg;
+	struct got_link *g = arg;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK && te_nl_parse_link(nlh, out))
-		out->ifindex = out->ifindex ? out->ifindex : -1;
+	if (nlh->nlmsg_type == RTM_NEWLINK && te_nl_parse_link(nlh, g->out))
+		g->got = true;
 }
 
 int te_nl_get_link(struct te_nl *nl, const char *name, struct te_link_info *out)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct got_link g = {out, false};
 	struct ifinfomsg *ifi;
 	uint32_t seq = ++nl->seq;
 	bool intr = false;
-	int err = 0;
+	int err = 0, r;
 
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -624,21 +645,10 @@ int te_nl_get_link(struct te_nl *nl, const char *name, struct te_link_info *out)
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	/* One answer: the link, or an error (no NLMSG_DONE without a dump). */
-	while (!out->ifindex && !err) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			drain(nl);
-			return r;
-		}
-		te_nl_dump_parse(nl->buf, (size_t)n, seq, nl->portid, on_got_link, out, &intr,
-				 &err);
-	}
+	r = receive(nl, seq, on_got_link, &g, &g.got, &intr, &err);
+	if (r)
+		return r;
 	if (err)
 		return err == -ENOENT ? -ENODEV : err;
-	return out->ifindex > 0 ? 0 : -ENODEV;
+	return g.got ? 0 : -ENODEV;
 }
