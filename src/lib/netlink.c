@@ -551,8 +551,8 @@ static void drain(struct te_nl *nl)
  * dump or an error (into *@err), or, when @enough is given, until it is
  * true. 0, or the -errno of a failed read (the socket drained).
  */
-static int receive(struct te_nl *nl, uint32_t seq, te_nl_dump_fn *fn, void *arg,
-		   const bool *enough, bool *intr, int *err)
+static int receive(struct te_nl *nl, uint32_t seq, te_nl_dump_fn *fn, void *arg, const bool *enough,
+		   bool *intr, int *err)
 {
 	while (!enough || !*enough) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
