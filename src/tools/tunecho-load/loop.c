@@ -151,6 +151,9 @@ static void commit(struct run *r, struct fam *f, unsigned i)
 
 	if (s->state == SLOT_EXPIRED)
 		t->forgotten_lost++;
+	/* --expect: the request this slot held leaves the ring, its fate known. */
+	if (r->opt.expect && seq >= r->ring_size)
+		runs_add(&t->runs, s->state != SLOT_ANSWERED);
 	s->sent_ns = f->txmeta[i].sent_ns;
 	s->state = SLOT_INFLIGHT;
 	t->next_seq = seq + 1;
@@ -339,6 +342,20 @@ static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 	struct probe p;
 	uint32_t k;
 
+	if (r->opt.expect) {
+		const uint8_t *dst;
+
+		if (unreach_parse(&pr, f->family == AF_INET6, f->rxbuf + i * f->rx_len,
+				  f->rxm[i].msg_len, &k, &dst)) {
+			t = &r->targets[k];
+			if (!memcmp(dst,
+				    t->fam == FAM_V4 ? (const void *)&t->addr.v4.sin_addr
+						     : (const void *)&t->addr.v6.sin6_addr,
+				    t->fam == FAM_V4 ? 4 : 16))
+				t->unreach++;
+			return;
+		}
+	}
 	switch (reply_verify(&pr, f->family == AF_INET6, f->rxbuf + i * f->rx_len,
 			     f->rxm[i].msg_len, mh->msg_flags & MSG_TRUNC, &k, &p)) {
 	case REPLY_IGNORE:
@@ -533,7 +550,9 @@ next:
 /* Set-up                                                             */
 /* ------------------------------------------------------------------ */
 
-static int open_socket(int family)
+/* A raw socket of @family for echo replies, and with @unreach for ICMP
+ * destination unreachables too (--expect). */
+static int open_socket(int family, bool unreach)
 {
 	int proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	const char *name = family == AF_INET ? "ICMP" : "ICMPv6";
@@ -552,7 +571,8 @@ static int open_socket(int family)
 	}
 	/* Only echo replies: a busy host's other ICMP never wakes us up. */
 	if (family == AF_INET) {
-		struct icmp_filter flt = {.data = ~(1u << ICMP_ECHOREPLY)};
+		struct icmp_filter flt = {
+		    .data = ~(1u << ICMP_ECHOREPLY | (unreach ? 1u << ICMP_DEST_UNREACH : 0))};
 
 		ret = setsockopt(fd, SOL_RAW, ICMP_FILTER, &flt, sizeof(flt));
 	} else {
@@ -560,6 +580,8 @@ static int open_socket(int family)
 
 		ICMP6_FILTER_SETBLOCKALL(&flt);
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &flt);
+		if (unreach)
+			ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &flt);
 		ret = setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof(flt));
 	}
 	if (ret < 0) {
@@ -585,7 +607,7 @@ static int setup_fam(struct run *r, int fam)
 		n += r->targets[i].fam == fam;
 	if (!n)
 		return 0;
-	f->fd = open_socket(fam == FAM_V4 ? AF_INET : AF_INET6);
+	f->fd = open_socket(fam == FAM_V4 ? AF_INET : AF_INET6, r->opt.expect);
 	if (f->fd < 0)
 		return -1;
 	f->pkt_len = ICMP_HDR + r->opt.size;
@@ -739,6 +761,18 @@ void teardown(struct run *r)
 		free(r->targets[0].hist);
 	}
 	free(r->targets);
+}
+
+void tally_rest(struct run *r)
+{
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		uint64_t seq = t->next_seq > r->ring_size ? t->next_seq - r->ring_size : 0;
+
+		for (; seq < t->next_seq; seq++)
+			runs_add(&t->runs,
+				 t->ring[seq & (r->ring_size - 1)].state != SLOT_ANSWERED);
+	}
 }
 
 void run_load(struct run *r)

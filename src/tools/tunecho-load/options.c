@@ -176,6 +176,7 @@ int parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'w':
 			ok = parse_uint("--window", optarg, 1, 65536, &o->window);
+			o->window_given = true;
 			break;
 		case 'n':
 			ok = parse_uint("--count", optarg, 1, UINT64_C(1) << 48, &o->count);
@@ -238,6 +239,13 @@ int parse_options(struct options *o, int argc, char **argv)
 		fprintf(stderr, PROG ": --expect needs a config (-c FILE) to read profiles from\n");
 		usage_hint();
 		return 2;
+	}
+	/* --expect wants enough requests to every target, the lossy ones
+	 * too, for its bounds to mean something: an open loop (main.c
+	 * lowers the rate for many targets). */
+	if (o->expect && o->rate <= 0 && !o->window_given) {
+		o->rate = EXPECT_RATE;
+		o->expect_rate = true;
 	}
 	/* Bounded whatever the options: no count and no duration is 5 s. */
 	if (!o->count && o->duration <= 0)
