@@ -228,7 +228,8 @@ void judge_burst(struct verdict *v, const struct runs *r, double p, double mean_
 }
 
 void judge_delay(struct verdict *v, const double *meas, const double *qs, size_t nq, uint64_t n,
-		 quantile_fn *qf, const void *arg, double lo_abs_ns, double hi_abs_ns, double rel)
+		 quantile_fn *qf, const void *arg, double lo_abs_ns, const double *hi_abs_ns,
+		 double rel)
 {
 	size_t used = 0;
 	bool ok = true;
@@ -246,7 +247,7 @@ void judge_delay(struct verdict *v, const double *meas, const double *qs, size_t
 		lo = qf(arg, qlo);
 		hi = qf(arg, qhi);
 		lo -= lo_abs_ns + rel * lo;
-		hi += hi_abs_ns + rel * hi;
+		hi += hi_abs_ns[i] + rel * hi;
 		in = meas[i] >= lo && meas[i] <= hi;
 		ok = ok && in;
 		if (used < sizeof(v->text))
@@ -257,8 +258,8 @@ void judge_delay(struct verdict *v, const double *meas, const double *qs, size_t
 	}
 	if (used < sizeof(v->text))
 		snprintf(v->text + used, sizeof(v->text) - used,
-			 " ms (99.9%% order-statistic band; slack -%.2f/+%.2f ms, %g%%)",
-			 lo_abs_ns / 1e6, hi_abs_ns / 1e6, 100 * rel);
+			 " ms (99.9%% order-statistic band; slack -%.2f/+%.2f..%.2f ms, %g%%)",
+			 lo_abs_ns / 1e6, hi_abs_ns[0] / 1e6, hi_abs_ns[nq - 1] / 1e6, 100 * rel);
 	v->judged = true;
 	v->ok = ok;
 }

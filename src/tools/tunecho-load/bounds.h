@@ -93,14 +93,16 @@ void judge_burst(struct verdict *v, const struct runs *r, double p, double mean_
 /*
  * Delay percentiles: @meas[i] (ns, the baseline subtracted) the @qs[i]
  * quantile of @n replies; each must lie in [@qf(lo) - slack_lo, @qf(hi) +
- * slack_hi], lo and hi the quantile_band() of qs[i], where @qf(@arg, q)
- * is the profile's delay at quantile q (ns) and each slack is @abs_ns +
- * @rel times the expected value (scheduling and timer wake-ups; below,
- * the baseline's spread). Not judged without replies.
+ * slack_hi[i]], lo and hi the quantile_band() of qs[i], where @qf(@arg, q)
+ * is the profile's delay at quantile q (ns); slack_lo is @lo_abs_ns and
+ * slack_hi[i] @hi_abs_ns[i], each plus @rel times the expected value
+ * (below, the baseline's spread; above, scheduling and timer wake-ups,
+ * which hit the upper quantiles most). Not judged without replies.
  */
 typedef double quantile_fn(const void *arg, double q);
 void judge_delay(struct verdict *v, const double *meas, const double *qs, size_t nq, uint64_t n,
-		 quantile_fn *qf, const void *arg, double lo_abs_ns, double hi_abs_ns, double rel);
+		 quantile_fn *qf, const void *arg, double lo_abs_ns, const double *hi_abs_ns,
+		 double rel);
 
 /* Duplicates: @dups of @received replies against a rate @p (binomial 99.9 %). */
 void judge_dup(struct verdict *v, uint64_t received, uint64_t dups, double p);

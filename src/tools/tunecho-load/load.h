@@ -214,6 +214,9 @@ struct run {
 	uint64_t hist[HIST_BUCKETS], hist_sec[HIST_BUCKETS];
 	uint64_t rtt_max, prev_received, prev_ns;
 	bool tty;
+	/* --expect: how late our own periodic tick woke up, over its period:
+	 * this machine's timer wake-ups now, the delay verdict's slack */
+	uint64_t wake[HIST_BUCKETS], wake_max, prev_tick_ns, tick_ns;
 	/* --series: the file, and what the current second saw */
 	FILE *series;
 	uint64_t sec_sent, sec_received, sec_lost;

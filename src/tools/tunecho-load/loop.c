@@ -430,6 +430,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 /* Timers and signals                                                 */
 /* ------------------------------------------------------------------ */
 
+static uint64_t sub_or_0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
 /* Periodic: give up on requests past their timeout, keep the open-loop
  * schedule. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -439,6 +444,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (r->opt.expect && r->prev_tick_ns && r->sending) {
+		uint64_t late = sub_or_0(now - r->prev_tick_ns, r->tick_ns);
+
+		r->wake[hist_index(late)]++;
+		r->wake_max = late > r->wake_max ? late : r->wake_max;
+	}
+	r->prev_tick_ns = now;
 	for (size_t i = 0; i < r->n_targets; i++)
 		if (r->targets[i].inflight)
 			expire_due(r, &r->targets[i], now);
@@ -785,6 +797,7 @@ void run_load(struct run *r)
 	if (tick > 100 * NS_PER_MS)
 		tick = 100 * NS_PER_MS;
 	tv = tv_of_ns(tick);
+	r->tick_ns = tick;
 	event_add(r->tick, &tv);
 	if (r->opt.duration > 0) {
 		tv = tv_of_ns((uint64_t)(r->opt.duration * NS_PER_S));
