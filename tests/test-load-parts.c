@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pure parts of tunecho-load, alone: the request format and reply
- * verification (probe.c), the RTT histogram and its chart (hist.c).
+ * verification (probe.c), the RTT histogram and its chart (hist.c), and
+ * the statistics of --expect (bounds.c) on synthetic samples: cases that
+ * pass and cases that must fail.
  */
 #include "common.h"
 
@@ -9,6 +11,7 @@
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 
+#include "bounds.h"
 #include "hist.h"
 #include "probe.h"
 
@@ -294,6 +297,366 @@ START_TEST(a_wide_spread_gets_a_row_per_doubling_and_empty_says_so)
 }
 END_TEST
 
+/* ---- --expect's statistics (bounds.c) ---------------------------------- */
+
+/* A straightforward binomial pmf table, by the recurrence, in long double. */
+static void binom_table(uint64_t n, double p, long double *pmf)
+{
+	long double q = 1 - (long double)p;
+
+	pmf[0] = powl(q, (long double)n);
+	for (uint64_t k = 0; k < n; k++)
+		pmf[k + 1] = pmf[k] * (long double)(n - k) / (long double)(k + 1) * p / q;
+}
+
+/* [lo, hi] is the interval: tails outside at most 0.05 % each, and one
+ * more count on either side would make that tail larger. */
+static void check_tails(const long double *pmf, uint64_t n, uint64_t lo, uint64_t hi)
+{
+	long double below = 0, above = 0, a = 0.0005L;
+
+	for (uint64_t k = 0; k < lo; k++)
+		below += pmf[k];
+	for (uint64_t k = hi + 1; k <= n; k++)
+		above += pmf[k];
+	ck_assert_msg(below <= a && below + pmf[lo] > a, "lo %" PRIu64 ": below %Lg", lo, below);
+	ck_assert_msg(above <= a && above + pmf[hi] > a, "hi %" PRIu64 ": above %Lg", hi, above);
+}
+
+START_TEST(the_binomial_interval_is_exact)
+{
+	static const struct {
+		uint64_t n;
+		double p;
+	} cases[] = {{1000, 0.02}, {600, 0.5}, {50, 0.1}, {3000, 0.001}, {200, 0.97}};
+	static long double pmf[3001];
+	uint64_t lo, hi;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		binom_table(cases[i].n, cases[i].p, pmf);
+		binom_interval(cases[i].n, cases[i].p, BOUND_CONF, &lo, &hi);
+		ck_assert_uint_le(lo, hi);
+		check_tails(pmf, cases[i].n, lo, hi);
+	}
+	binom_interval(1000, 0, BOUND_CONF, &lo, &hi);
+	ck_assert(lo == 0 && hi == 0);
+	binom_interval(1000, 1, BOUND_CONF, &lo, &hi);
+	ck_assert(lo == 1000 && hi == 1000);
+	/* large n: the normal approximation's mean +- 3.29 sd, 1645 here */
+	binom_interval(1000000, 0.5, BOUND_CONF, &lo, &hi);
+	ck_assert_msg(llabs((long long)lo - (500000 - 1645)) <= 3 &&
+			  llabs((long long)hi - (500000 + 1645)) <= 3,
+		      "[%" PRIu64 ", %" PRIu64 "]", lo, hi);
+}
+END_TEST
+
+START_TEST(the_burst_interval_is_the_negative_binomial_s)
+{
+	/* 20 runs of mean 4: the excess over 20 is NegBin(20, 1/4) */
+	static long double pmf[2000];
+	long double r = 0.25L, below = 0, above = 1, a = 0.0005L;
+	uint64_t lo, hi;
+
+	pmf[0] = powl(r, 20);
+	for (unsigned f = 0; f + 1 < 2000; f++)
+		pmf[f + 1] = pmf[f] * (f + 20) / (f + 1) * (1 - r);
+	burst_interval(20, 4, BOUND_CONF, &lo, &hi);
+	ck_assert_uint_gt(lo, 20);
+	for (uint64_t f = 0; f < lo - 20; f++)
+		below += pmf[f];
+	for (uint64_t f = 0; f <= hi - 20; f++)
+		above -= pmf[f];
+	ck_assert_msg(below <= a && below + pmf[lo - 20] > a, "lo %" PRIu64, lo);
+	ck_assert_msg(above <= a && above + pmf[hi - 20] > a, "hi %" PRIu64, hi);
+	/* mean 1: every run is one loss long */
+	burst_interval(7, 1, BOUND_CONF, &lo, &hi);
+	ck_assert(lo == 7 && hi == 7);
+}
+END_TEST
+
+START_TEST(runs_and_the_gilbert_inflation)
+{
+	struct runs r = {0};
+	static const bool seq[] = {0, 1, 1, 0, 1, 0, 0, 1, 1, 1};
+
+	for (size_t i = 0; i < sizeof(seq); i++)
+		runs_add(&r, seq[i]);
+	ck_assert(r.n == 10 && r.lost == 6 && r.runs == 3);
+	ck_assert(fabs(runs_mean(&r) - 2) < 1e-12);
+	/* independent losses: no inflation; 2 % in runs of 4: (1+l)/(1-l) */
+	ck_assert(fabs(ge_inflation(0.02, 1 / 0.98) - 1) < 1e-9);
+	{
+		double rr = 0.25, p = 0.02 * rr / 0.98, l = 1 - p - rr;
+
+		ck_assert(fabs(ge_inflation(0.02, 4) - (1 + l) / (1 - l)) < 1e-9);
+	}
+	ck_assert(ge_inflation(0, 4) == 1);
+}
+END_TEST
+
+static uint64_t xs(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static double unit(uint64_t *x)
+{
+	return (double)(xs(x) >> 11) / 9007199254740992.0;
+}
+
+/* @n requests through the simple Gilbert model of rate @l, runs of @b. */
+static struct runs gilbert(uint64_t seed, uint64_t n, double l, double b)
+{
+	double r = 1 / b, p = l * r / (1 - l);
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	struct runs out = {0};
+	bool bad = false;
+
+	for (uint64_t i = 0; i < n; i++) {
+		bad = unit(&x) < (bad ? 1 - r : p);
+		runs_add(&out, bad);
+	}
+	return out;
+}
+
+START_TEST(loss_and_burst_verdicts_pass_the_right_model_and_fail_a_wrong_one)
+{
+	struct verdict v;
+	unsigned loss_fail = 0, burst_fail = 0;
+
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct runs g = gilbert(seed, 5000, 0.02, 4);
+
+		judge_loss(&v, g.n, g.lost, 0.02, 4);
+		ck_assert(v.judged);
+		loss_fail += !v.ok;
+		judge_burst(&v, &g, 0.02, 4);
+		ck_assert(v.judged);
+		burst_fail += !v.ok;
+	}
+	/* 99.9 % each: none of 20 should fail (these seeds do not) */
+	ck_assert_uint_eq(loss_fail, 0);
+	ck_assert_uint_eq(burst_fail, 0);
+
+	/* independent losses judged as runs of 4: the burst verdict fails */
+	{
+		struct runs g = gilbert(3, 5000, 0.02, 1 / 0.98);
+
+		judge_burst(&v, &g, 0.02, 4);
+		ck_assert_msg(v.judged && !v.ok, "%s", v.text);
+		ck_assert_ptr_nonnull(strstr(v.text, "NOT in"));
+		judge_burst(&v, &g, 0.02, 1 / 0.98);
+		ck_assert_msg(v.ok, "%s", v.text);
+	}
+	/* 5 % judged as 2 %, and none judged as 2 %: loss fails */
+	{
+		struct runs g = gilbert(4, 5000, 0.05, 1 / 0.95);
+
+		judge_loss(&v, g.n, g.lost, 0.02, 1 / 0.98);
+		ck_assert_msg(v.judged && !v.ok, "%s", v.text);
+		judge_loss(&v, 5000, 0, 0.02, 1 / 0.98);
+		ck_assert_msg(!v.ok, "%s", v.text);
+		judge_loss(&v, 5000, 0, 0, 1);
+		ck_assert_msg(v.ok, "%s", v.text);
+		judge_loss(&v, 5000, 3, 0, 1);
+		ck_assert_msg(!v.ok, "one request of slack, not three: %s", v.text);
+	}
+	/* no runs, no loss expected: not judged */
+	{
+		struct runs none = {.n = 100};
+
+		judge_burst(&v, &none, 0.02, 4);
+		ck_assert(!v.judged && v.ok);
+		judge_burst(&v, &none, 0, 1);
+		ck_assert(!v.judged && v.ok);
+	}
+}
+END_TEST
+
+/* Uniform delay in [25, 35] ms, as a profile of 30 ms +- 5 ms says. */
+static double uniform_30_5(const void *arg, double q)
+{
+	(void)arg;
+	return 30e6 + 5e6 * (2 * q - 1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+START_TEST(delay_verdicts_on_synthetic_samples)
+{
+	static const double qs[3] = {0.1, 0.5, 0.9}, hi[3] = {5e5, 5e5, 2e6};
+	static double s[1000];
+	double meas[3];
+	struct verdict v;
+	uint64_t x = 42;
+
+	for (int i = 0; i < 1000; i++)
+		s[i] = 25e6 + 10e6 * unit(&x) + 30e3; /* plus 30 us of tunecho */
+	qsort(s, 1000, sizeof(s[0]), cmp_double);
+	for (int i = 0; i < 3; i++)
+		meas[i] = s[(int)(qs[i] * 1000)];
+	judge_delay(&v, meas, qs, 3, 1000, uniform_30_5, NULL, 1e5, hi, 0.05);
+	ck_assert_msg(v.judged && v.ok, "%s", v.text);
+	/* 4 ms more than the profile says: past the 5 % and the 0.5 (2) ms */
+	for (int i = 0; i < 3; i++)
+		meas[i] += 4e6;
+	judge_delay(&v, meas, qs, 3, 1000, uniform_30_5, NULL, 1e5, hi, 0.05);
+	ck_assert_msg(v.judged && !v.ok, "%s", v.text);
+	/* no jitter where the profile has 5 ms: p10 and p90 are off */
+	meas[0] = meas[1] = meas[2] = 30e6;
+	judge_delay(&v, meas, qs, 3, 1000, uniform_30_5, NULL, 1e5, hi, 0.05);
+	ck_assert_msg(!v.ok && strstr(v.text, "p10 30.000 NOT in"), "%s", v.text);
+	ck_assert_msg(strstr(v.text, "p50 30.000 in"), "%s", v.text);
+	/* few samples widen the band: 10 samples' p10 at 26 ms passes */
+	meas[0] = 25.2e6;
+	meas[1] = 30e6;
+	meas[2] = 34.8e6;
+	judge_delay(&v, meas, qs, 3, 10, uniform_30_5, NULL, 1e5, hi, 0.05);
+	ck_assert_msg(v.ok, "%s", v.text);
+	judge_delay(&v, meas, qs, 3, 0, uniform_30_5, NULL, 1e5, hi, 0.05);
+	ck_assert(!v.judged && v.ok);
+}
+END_TEST
+
+START_TEST(rate_duplicate_silent_and_ttl_verdicts)
+{
+	struct verdict v;
+
+	/* 100/s burst 20 for 3 s, offered 200/s: at most 320 answered */
+	judge_rate(&v, 600, 319, 3, 100, 20, 0);
+	ck_assert_msg(v.judged && v.ok, "%s", v.text);
+	judge_rate(&v, 600, 400, 3, 100, 20, 0); /* the limit is not applied */
+	ck_assert_msg(!v.ok, "%s", v.text);
+	judge_rate(&v, 600, 160, 3, 100, 20, 0); /* a lower limit than the file says */
+	ck_assert_msg(!v.ok, "%s", v.text);
+	judge_rate(&v, 150, 150, 3, 100, 20, 0); /* offered 50/s: all through */
+	ck_assert_msg(v.ok, "%s", v.text);
+
+	judge_dup(&v, 100, 100, 1);
+	ck_assert(v.judged && v.ok);
+	judge_dup(&v, 1000, 1, 0);
+	ck_assert(!v.ok);
+	judge_dup(&v, 10000, 10, 0.001);
+	ck_assert_msg(v.ok, "%s", v.text);
+	judge_dup(&v, 10000, 40, 0.001);
+	ck_assert_msg(!v.ok, "%s", v.text);
+
+	judge_silent(&v, false, 100, 0, 0, 0);
+	ck_assert(v.judged && v.ok);
+	judge_silent(&v, false, 100, 1, 0, 0);
+	ck_assert(!v.ok);
+	judge_silent(&v, false, 100, 0, 100, 0); /* unreachable where down is said */
+	ck_assert(!v.ok);
+	judge_silent(&v, true, 100, 0, 100, 0);
+	ck_assert_msg(v.ok, "%s", v.text);
+	judge_silent(&v, true, 100, 0, 0, 0); /* silent where unreachable is said */
+	ck_assert(!v.ok);
+	judge_silent(&v, true, 100, 100, 0, 0);
+	ck_assert(!v.ok);
+
+	judge_ttl(&v, true, 128, 128, 128);
+	ck_assert(v.judged && v.ok);
+	judge_ttl(&v, true, 64, 64, 128);
+	ck_assert(!v.ok && strstr(v.text, "ttl NOT 128"));
+	judge_ttl(&v, false, 0, 0, 128);
+	ck_assert(!v.judged && v.ok);
+}
+END_TEST
+
+/* What a flap of 300 ms up, 300 ms down does to requests every 5 ms from
+ * @phase_ns into the cycle: the lost ones and their runs. */
+static struct runs flapped(uint64_t phase_ns, uint64_t n)
+{
+	struct runs r = {0};
+
+	for (uint64_t i = 0; i < n; i++)
+		runs_add(&r, (phase_ns + i * 5000000) % 600000000 >= 300000000);
+	return r;
+}
+
+START_TEST(flap_verdicts_and_bounds)
+{
+	struct flap_bounds b;
+	struct verdict v;
+
+	flap_bounds(300000000, 300000000, false, 600, 5000000, &b);
+	/* 3 s: five cycles, 300 requests down whatever the phase */
+	ck_assert_uint_eq(b.lost_lo, 300);
+	ck_assert_uint_eq(b.lost_hi, 300);
+	ck_assert(b.runs_lo == 5 && b.runs_hi == 6);
+	for (uint64_t phase = 0; phase < 600000000; phase += 37000000) {
+		struct runs r = flapped(phase, 600);
+
+		judge_flap(&v, 300000000, 300000000, false, 600, r.lost, r.runs, 3, 5000000);
+		ck_assert_msg(v.judged && v.ok, "phase %" PRIu64 ": %s", phase, v.text);
+	}
+	judge_flap(&v, 300000000, 300000000, false, 600, 0, 0, 3, 5000000); /* never down */
+	ck_assert_msg(!v.ok, "%s", v.text);
+	judge_flap(&v, 300000000, 300000000, false, 600, 300, 1, 3, 5000000); /* one long outage */
+	ck_assert_msg(!v.ok, "%s", v.text);
+	/* a faster flap than the file says: as many lost, twice the phases */
+	judge_flap(&v, 300000000, 300000000, false, 600, 300, 10, 3, 5000000);
+	ck_assert_msg(!v.ok, "%s", v.text);
+	judge_flap(&v, 50000000000, 10000000000, false, 600, 0, 0, 3, 5000000);
+	ck_assert_msg(!v.judged && v.ok && strstr(v.text, "shorter than a cycle"), "%s", v.text);
+}
+END_TEST
+
+START_TEST(an_unreachable_quoting_our_request_names_its_target)
+{
+	uint8_t b[256] = {0}, req[ICMP_HDR + SIZE];
+	const uint8_t *dst = NULL;
+	uint32_t k = 99;
+
+	/* IPv4: [IP 20][ICMP 3/1 8][quoted IP 20][quoted request] */
+	probe_build(req, false, (uint16_t)(ID_BASE + 5), COOKIE, 9, 1, SIZE);
+	b[0] = 0x45;
+	b[20] = 3;
+	b[21] = 1;
+	b[28] = 0x45;
+	b[28 + 9] = 1;
+	memcpy(b + 28 + 16, "\xc6\x12\x00\x0a", 4);
+	memcpy(b + 48, req, sizeof(req));
+	ck_assert(unreach_parse(&run, false, b, 48 + sizeof(req), &k, &dst));
+	ck_assert_uint_eq(k, 5);
+	ck_assert(dst == b + 44 && !memcmp(dst, "\xc6\x12\x00\x0a", 4));
+	/* quoted to the ICMP header only: still ours */
+	ck_assert(unreach_parse(&run, false, b, 48 + ICMP_HDR, &k, &dst));
+	/* another run's cookie, an echo reply, a foreign identifier: not ours */
+	b[48 + ICMP_HDR] ^= 1;
+	ck_assert(!unreach_parse(&run, false, b, 48 + sizeof(req), &k, &dst));
+	b[48 + ICMP_HDR] ^= 1;
+	b[20] = ICMP_ECHOREPLY;
+	ck_assert(!unreach_parse(&run, false, b, 48 + sizeof(req), &k, &dst));
+	b[20] = 3;
+	b[48 + 4] = 0x10;
+	ck_assert(!unreach_parse(&run, false, b, 48 + sizeof(req), &k, &dst));
+
+	/* IPv6: [ICMPv6 1/3 8][quoted IPv6 40][quoted request] */
+	memset(b, 0, sizeof(b));
+	probe_build(req, true, (uint16_t)(ID_BASE + 7), COOKIE, 9, 1, SIZE);
+	b[0] = 1;
+	b[1] = 3;
+	b[8] = 0x60;
+	b[8 + 6] = 58;
+	b[8 + 24] = 0x20;
+	memcpy(b + 48, req, sizeof(req));
+	k = 99;
+	ck_assert(unreach_parse(&run, true, b, 48 + sizeof(req), &k, &dst));
+	ck_assert_uint_eq(k, 7);
+	ck_assert(dst == b + 32);
+	ck_assert(!unreach_parse(&run, true, b, 40, &k, &dst)); /* cut short */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("load-parts");
@@ -309,6 +672,14 @@ int main(void)
 	tcase_add_test(tc, quantiles_are_bucket_middles_capped_at_max);
 	tcase_add_test(tc, the_chart_has_a_row_per_quarter_doubling_and_bars_to_scale);
 	tcase_add_test(tc, a_wide_spread_gets_a_row_per_doubling_and_empty_says_so);
+	tcase_add_test(tc, the_binomial_interval_is_exact);
+	tcase_add_test(tc, the_burst_interval_is_the_negative_binomial_s);
+	tcase_add_test(tc, runs_and_the_gilbert_inflation);
+	tcase_add_test(tc, loss_and_burst_verdicts_pass_the_right_model_and_fail_a_wrong_one);
+	tcase_add_test(tc, delay_verdicts_on_synthetic_samples);
+	tcase_add_test(tc, rate_duplicate_silent_and_ttl_verdicts);
+	tcase_add_test(tc, flap_verdicts_and_bounds);
+	tcase_add_test(tc, an_unreachable_quoting_our_request_names_its_target);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
 }

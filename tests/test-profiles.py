@@ -23,6 +23,14 @@ test makes itself (it re-runs itself under `unshare -n`).
    one second, and a ping to another profile's host is not disturbed.
 8. A reload that removes an interface drops its replies still waiting
    (3 s of delay), and the rest goes on.
+9. keep-order = yes: 100 pings 5 ms apart under 50 ms +- 40 ms of jitter
+   come back in order (and without it, the same profile does reorder).
+10. A tiny max-delayed (5) with a 1 s delay and a burst of 20 pings: 15
+   counted as queue_full, the 5 within the limit still answered.
+11. tunecho runs conf/lab.conf: tunecho-load --expect on that file passes
+   every verdict; on a file that says other profiles (loss, TTL, rate
+   limit, down for unreachable, jitter, delay) it exits 1 and names the
+   failing verdict of each target.
 
 No timing is asserted beyond what the profile itself sets: delays are
 lower bounds (a reply is never early), and the one upper bound (the
@@ -78,6 +86,13 @@ duplicate = 100%
 rate-limit = 10/s burst 2
 [profile:flappy]
 flap = 300ms up 300ms down
+[profile:ordered]
+delay = 50ms
+jitter = 40ms
+keep-order = yes
+[profile:unordered]
+delay = 50ms
+jitter = 40ms
 [te0]
 address = 198.18.0.1/24
 address = 2001:db8:0:1::1/64
@@ -92,6 +107,8 @@ route = 198.18.2.0/24 profile lossy
 route = 198.18.3.0/24 profile twice
 route = 198.18.4.0/24 profile limited
 route = 198.18.5.0/24 profile flappy
+route = 198.18.8.0/24 profile ordered
+route = 198.18.9.0/24 profile unordered
 """ + ("""[profile:far]
 delay = 3s
 [te1]
@@ -101,10 +118,10 @@ profile = far
 
 
 class Daemon:
-    def __init__(self):
+    def __init__(self, text=None):
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         self.conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
-        self.write(config("30ms"))
+        self.write(config("30ms") if text is None else text)
         self.log = tempfile.TemporaryFile("w+")
         self.p = subprocess.Popen([TUNECHO, "-c", self.conf.name], stderr=self.log)
         if not self.wait_for("ready", 0):
@@ -267,6 +284,17 @@ def test_fping(d):
           ("".join("\n     " + b for b in bad[:10])))
 
 
+def block(table, target):
+    """The row of @target in an --expect table, and its verdict lines."""
+    out, inside = [], False
+    for line in table.splitlines():
+        if not line.startswith(" "):
+            inside = line.split(" ", 1)[0] == target
+        if inside:
+            out.append(line)
+    return "\n".join(out)
+
+
 EXPECT = """[profile:wan]
 delay = {delay}
 ttl = {ttl}
@@ -294,8 +322,7 @@ def test_expect(d):
         table = r.stdout[r.stdout.find("\ntarget "):]
         print(table, end="")
         if ttl == 64:
-            check("2001:db8:0:1::30 wan" in table and "ttl NOT 64: seen 128 to 128" in
-                  table.split("2001:db8:0:1::30 wan")[-1].split("\n")[0],
+            check("FAIL ttl NOT 64: seen 128 to 128" in block(table, "2001:db8:0:1::30"),
                   "tunecho-load --expect sees the IPv6 hop limit too")
         check(r.returncode == want,
               f"tunecho-load --expect, file says {delay} ttl {ttl} where tunecho runs 30ms "
@@ -360,6 +387,120 @@ def test_remove_purges(d):
     check(len(rtts(r.stdout)) == 3, "te0 still answers after it")
 
 
+def test_keep_order(d):
+    """keep-order = yes: one host's replies never overtake each other."""
+    for host, ordered in (("198.18.8.1", True), ("198.18.9.1", False)):
+        r = ping("-c", "100", "-i", "0.005", "-W", "5", host)
+        seqs = [int(m) for m in re.findall(r"icmp_seq=(\d+)", r.stdout)]
+        inv = sum(1 for a, b in zip(seqs, seqs[1:]) if b < a)
+        if ordered:
+            check(len(seqs) == 100 and inv == 0,
+                  f"keep-order = yes under 40 ms of jitter: {len(seqs)} of 100 replies, "
+                  f"{inv} out of order")
+        else:
+            check(len(seqs) == 100 and inv > 0,
+                  f"keep-order = no, same jitter: {inv} out of order (the check can see it)")
+
+
+QUEUE = """[global]
+log-level = notice
+seed = 16
+max-delayed = 5
+[profile:queue]
+delay = 1s
+[te0]
+address = 198.18.0.1/24
+route = 198.18.7.0/24 profile queue
+"""
+
+
+def test_queue_full():
+    """A store of 5: a burst of 20 to a 1 s host, 15 counted as queue_full."""
+    d = Daemon(QUEUE)
+    try:
+        before = drops(d, "queue_full")
+        r = ping("-c", "20", "-i", "0.002", "-W", "3", "198.18.7.1")
+        seqs = sorted(int(m) for m in re.findall(r"icmp_seq=(\d+)", r.stdout))
+        after = drops(d, "queue_full")
+        check(after - before == 15, f"max-delayed = 5: 15 of 20 counted as queue_full "
+              f"({after - before})")
+        check(seqs == [1, 2, 3, 4, 5],
+              f"max-delayed = 5: the 5 within the limit answered ({seqs})")
+        times = rtts(r.stdout)
+        check(times and min(times) >= 1000, f"queue: none sooner than 1 s ({times[:5]})")
+        s = d.stats()
+        check(s["delayed"] == 0, f"queue: nothing left waiting ({s['delayed']})")
+    finally:
+        d.stop()
+
+
+LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conf", "lab.conf")
+
+# What tunecho-load is told instead of conf/lab.conf, and the verdict each
+# target must then fail: (a change of the file, target, failing verdicts).
+LAB_WRONG = (
+    (("loss = 2% burst 4\nttl = 128", "loss = 20% burst 4\nttl = 64"),
+     "198.18.1.1", "FAIL: loss, ttl"),
+    (("rate-limit = 100/s burst 20", "rate-limit = 40/s burst 20"),
+     "198.18.0.254", "FAIL: rate"),
+    (("unreachable = yes", "down = yes"), "198.18.0.210", "FAIL: down"),
+    (("[profile:off]\ndown = yes", "[profile:off]\nunreachable = yes"),
+     "198.18.0.201", "FAIL: unreachable"),
+    (("delay = 600ms\njitter = 20ms", "delay = 600ms\njitter = 0"),
+     "198.18.2.1", "FAIL: delay"),
+    (("delay = 500us\njitter = 100us", "delay = 2ms\njitter = 100us"),
+     "198.18.0.2", "FAIL: delay"),
+)
+
+
+def lab_expect(path):
+    r = subprocess.run([LOAD, "-c", path, "--expect", "-d", "3"],
+                       capture_output=True, text=True, timeout=60)
+    table = r.stdout[r.stdout.find("\nexpect: "):]
+    print(table, end="")
+    rows = {}
+    for line in table.splitlines():
+        m = re.match(r"^(\S+)\s.*\| (ok|FAIL: .*|reference, not judged)$", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    return r.returncode, rows, table
+
+
+def test_lab_expect():
+    """tunecho-load --expect on conf/lab.conf: right file passes, wrong ones fail by name."""
+    with open(LAB) as f:
+        lab = f.read()
+    d = Daemon(lab)
+    try:
+        rc, rows, table = lab_expect(LAB)
+        judged = {k: v for k, v in rows.items() if v != "reference, not judged"}
+        check(rc == 0 and len(judged) == 8 and all(v == "ok" for v in judged.values()),
+              f"tunecho-load --expect on conf/lab.conf: exit {rc}, {len(judged)} targets, "
+              f"all ok ({judged})")
+        check("8 of 8 targets as their profiles say" in table, "lab: 8 of 8 as the file says")
+        check("flap: not judged (run of" in table, "lab: a flap longer than the run: not judged")
+        check("unreachable: " in table and re.search(r"ok\s+unreachable: [1-9]", table),
+              "lab: the unreachable host's ICMP unreachables seen")
+        wrong = lab
+        for (old, new), _, _ in LAB_WRONG:
+            check(old in wrong, f"lab.conf still says {old!r}")
+            wrong = wrong.replace(old, new, 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+            f.write(wrong)
+            f.flush()
+            rc, rows, table = lab_expect(f.name)
+        check(rc == 1 and "FAILED" in table, f"lab, a file of other profiles: exit {rc}, want 1")
+        for _, target, want in LAB_WRONG:
+            check(rows.get(target) == want,
+                  f"lab, other profile for {target}: {rows.get(target)!r}, want {want!r}")
+        # the IPv6 host is lan too; the flapping one keeps its profile
+        check(rows.get("2001:db8:100::2") == "FAIL: delay",
+              f"lab, lan's IPv6 host too: {rows.get('2001:db8:100::2')!r}")
+        check(rows.get("198.18.0.221") == "ok", "lab, 198.18.0.221 unchanged: still ok")
+    finally:
+        d.stop()
+
+
 def main():
     d = Daemon()
     try:
@@ -371,6 +512,7 @@ def main():
         test_other_keys(d)
         test_fping(d)
         test_expect(d)
+        test_keep_order(d)
         test_reload(d)
         test_remove_purges(d)
         s = d.stats()
@@ -378,6 +520,8 @@ def main():
               "no reply left waiting at the end (the delayed gauge is 0)")
     finally:
         d.stop()
+    test_queue_full()
+    test_lab_expect()
     if failures:
         print(f"{len(failures)} failed", file=sys.stderr)
         sys.exit(1)

@@ -43,8 +43,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "bounds.h"
 #include "hist.h"
 #include "probe.h"
+#include "profile.h" /* the library's behaviour profiles (internal) */
 
 #define PROG "tunecho-load"
 
@@ -114,15 +116,17 @@ struct target {
 	 * every address of every interface (thousands with a big config). */
 	bool has_src;
 	struct in6_addr src;
-	/* --expect: what the target's profile in the config says (targets.c). */
-	char profile[64];    /* its name, "" for none */
-	uint64_t exp_p50_ns; /* the median delay */
-	uint64_t exp_delay_ns, exp_jitter_ns;
-	double exp_loss;  /* 0 to 1 */
-	double exp_burst; /* mean run of losses */
-	unsigned exp_ttl;
-	bool exp_silent;	 /* down or unreachable: no echo reply at all */
-	bool exp_unchecked_loss; /* rate-limit or flap: loss depends on the load */
+	/* --expect: what the target's profile in the config says (targets.c),
+	 * the defaults for none; a baseline is an interface's own address,
+	 * answered by the kernel: the undelayed reference of its family. */
+	char profile[64]; /* its name, "" for none */
+	struct te_profile prof;
+	bool baseline;
+	size_t iface; /* the config's interface it came from */
+	/* what became of its requests, in sequence order (loop.c), and the
+	 * ICMP unreachables that quoted one of them */
+	struct runs runs;
+	uint64_t unreach;
 	/* The TTLs of its replies: IPv4's IP header, IPv6's IPV6_HOPLIMIT. */
 	bool ttl_seen;
 	uint8_t ttl_min, ttl_max;
@@ -140,6 +144,12 @@ union tx_ctl {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
+/* --expect without -r or -w: an open loop at this rate per target, at most
+ * EXPECT_MAX_PPS in all and at least EXPECT_MIN_RATE each. */
+#define EXPECT_RATE	200
+#define EXPECT_MIN_RATE 20
+#define EXPECT_MAX_PPS	20000
+
 struct options {
 	const char *config;
 	const char *series; /* --series FILE, or NULL */
@@ -148,6 +158,7 @@ struct options {
 	uint32_t size, timeout_ms;
 	long ident; /* -1: random */
 	bool json, list, histogram, verbose, expect;
+	bool window_given, expect_rate; /* -w given; --expect chose the rate */
 };
 
 struct run;
@@ -203,6 +214,9 @@ struct run {
 	uint64_t hist[HIST_BUCKETS], hist_sec[HIST_BUCKETS];
 	uint64_t rtt_max, prev_received, prev_ns;
 	bool tty;
+	/* --expect: how late our own periodic tick woke up, over its period:
+	 * this machine's timer wake-ups now, the delay verdict's slack */
+	uint64_t wake[HIST_BUCKETS], wake_max, prev_tick_ns, tick_ns;
 	/* --series: the file, and what the current second saw */
 	FILE *series;
 	uint64_t sec_sent, sec_received, sec_lost;
@@ -245,6 +259,9 @@ void teardown(struct run *r);
 int series_open(struct run *r);
 void series_row(struct run *r, uint64_t now);
 int series_close(struct run *r);
+
+/* loop.c, --expect: tally the fates the rings still hold into each target's runs. */
+void tally_rest(struct run *r);
 
 /* report.c: print the table (or JSON); return the exit status it implies. */
 int report(const struct run *r);

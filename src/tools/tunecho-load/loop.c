@@ -151,6 +151,9 @@ static void commit(struct run *r, struct fam *f, unsigned i)
 
 	if (s->state == SLOT_EXPIRED)
 		t->forgotten_lost++;
+	/* --expect: the request this slot held leaves the ring, its fate known. */
+	if (r->opt.expect && seq >= r->ring_size)
+		runs_add(&t->runs, s->state != SLOT_ANSWERED);
 	s->sent_ns = f->txmeta[i].sent_ns;
 	s->state = SLOT_INFLIGHT;
 	t->next_seq = seq + 1;
@@ -339,6 +342,20 @@ static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 	struct probe p;
 	uint32_t k;
 
+	if (r->opt.expect) {
+		const uint8_t *dst;
+
+		if (unreach_parse(&pr, f->family == AF_INET6, f->rxbuf + i * f->rx_len,
+				  f->rxm[i].msg_len, &k, &dst)) {
+			t = &r->targets[k];
+			if (!memcmp(dst,
+				    t->fam == FAM_V4 ? (const void *)&t->addr.v4.sin_addr
+						     : (const void *)&t->addr.v6.sin6_addr,
+				    t->fam == FAM_V4 ? 4 : 16))
+				t->unreach++;
+			return;
+		}
+	}
 	switch (reply_verify(&pr, f->family == AF_INET6, f->rxbuf + i * f->rx_len,
 			     f->rxm[i].msg_len, mh->msg_flags & MSG_TRUNC, &k, &p)) {
 	case REPLY_IGNORE:
@@ -413,6 +430,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 /* Timers and signals                                                 */
 /* ------------------------------------------------------------------ */
 
+static uint64_t sub_or_0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
 /* Periodic: give up on requests past their timeout, keep the open-loop
  * schedule. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -422,6 +444,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (r->opt.expect && r->prev_tick_ns && r->sending) {
+		uint64_t late = sub_or_0(now - r->prev_tick_ns, r->tick_ns);
+
+		r->wake[hist_index(late)]++;
+		r->wake_max = late > r->wake_max ? late : r->wake_max;
+	}
+	r->prev_tick_ns = now;
 	for (size_t i = 0; i < r->n_targets; i++)
 		if (r->targets[i].inflight)
 			expire_due(r, &r->targets[i], now);
@@ -533,7 +562,9 @@ next:
 /* Set-up                                                             */
 /* ------------------------------------------------------------------ */
 
-static int open_socket(int family)
+/* A raw socket of @family for echo replies, and with @unreach for ICMP
+ * destination unreachables too (--expect). */
+static int open_socket(int family, bool unreach)
 {
 	int proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	const char *name = family == AF_INET ? "ICMP" : "ICMPv6";
@@ -552,7 +583,8 @@ static int open_socket(int family)
 	}
 	/* Only echo replies: a busy host's other ICMP never wakes us up. */
 	if (family == AF_INET) {
-		struct icmp_filter flt = {.data = ~(1u << ICMP_ECHOREPLY)};
+		struct icmp_filter flt = {
+		    .data = ~(1u << ICMP_ECHOREPLY | (unreach ? 1u << ICMP_DEST_UNREACH : 0))};
 
 		ret = setsockopt(fd, SOL_RAW, ICMP_FILTER, &flt, sizeof(flt));
 	} else {
@@ -560,6 +592,8 @@ static int open_socket(int family)
 
 		ICMP6_FILTER_SETBLOCKALL(&flt);
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &flt);
+		if (unreach)
+			ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &flt);
 		ret = setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &flt, sizeof(flt));
 	}
 	if (ret < 0) {
@@ -585,7 +619,7 @@ static int setup_fam(struct run *r, int fam)
 		n += r->targets[i].fam == fam;
 	if (!n)
 		return 0;
-	f->fd = open_socket(fam == FAM_V4 ? AF_INET : AF_INET6);
+	f->fd = open_socket(fam == FAM_V4 ? AF_INET : AF_INET6, r->opt.expect);
 	if (f->fd < 0)
 		return -1;
 	f->pkt_len = ICMP_HDR + r->opt.size;
@@ -741,6 +775,18 @@ void teardown(struct run *r)
 	free(r->targets);
 }
 
+void tally_rest(struct run *r)
+{
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		uint64_t seq = t->next_seq > r->ring_size ? t->next_seq - r->ring_size : 0;
+
+		for (; seq < t->next_seq; seq++)
+			runs_add(&t->runs,
+				 t->ring[seq & (r->ring_size - 1)].state != SLOT_ANSWERED);
+	}
+}
+
 void run_load(struct run *r)
 {
 	uint64_t tick = r->opt.rate > 0 ? NS_PER_MS : r->timeout_ns / 10;
@@ -751,6 +797,7 @@ void run_load(struct run *r)
 	if (tick > 100 * NS_PER_MS)
 		tick = 100 * NS_PER_MS;
 	tv = tv_of_ns(tick);
+	r->tick_ns = tick;
 	event_add(r->tick, &tv);
 	if (r->opt.duration > 0) {
 		tv = tv_of_ns((uint64_t)(r->opt.duration * NS_PER_S));

@@ -24,6 +24,11 @@ int main(int argc, char **argv)
 	status = 2;
 	if (collect_targets(r, argc, argv, optind) < 0)
 		goto out;
+	if (r->opt.expect_rate && (double)r->n_targets * r->opt.rate > EXPECT_MAX_PPS) {
+		r->opt.rate = (double)EXPECT_MAX_PPS / (double)r->n_targets;
+		if (r->opt.rate < EXPECT_MIN_RATE)
+			r->opt.rate = EXPECT_MIN_RATE;
+	}
 	if (r->opt.list) {
 		for (size_t i = 0; i < r->n_targets; i++)
 			puts(r->targets[i].name);
@@ -37,8 +42,10 @@ int main(int argc, char **argv)
 		goto out;
 	run_load(r);
 	status = report(r);
-	if (r->opt.expect)
+	if (r->opt.expect) {
+		tally_rest(r);
 		status = expect_report(r);
+	}
 	if (series_close(r) < 0)
 		status = 1;
 out:

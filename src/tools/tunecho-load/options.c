@@ -54,10 +54,11 @@ static void help(void)
 	       "                        with --json, a \"histogram\" member in every object:\n"
 	       "                        [[FROM_US,TO_US,COUNT],...], the non-empty buckets\n"
 	       "  -v, --verbose         with --histogram, a chart per target too\n"
-	       "      --expect          with -c: check that each target behaves as its\n"
-	       "                        profile in the config says (delay, loss); print the\n"
-	       "                        configured and measured values with a verdict per\n"
-	       "                        target, and exit 1 when one fails (--max-loss unused)\n"
+	       "      --expect          with -c: check each target against its profile in\n"
+	       "                        the config (delay percentiles minus a baseline, loss,\n"
+	       "                        bursts, duplicates, rate, flap, down, unreachable,\n"
+	       "                        TTL); print each verdict with its 99.9%% bounds; exit\n"
+	       "                        1 when one fails. Open loop at 200/s unless -r or -w\n"
 	       "      --series FILE     write one CSV row per second to FILE: time_s, sent,\n"
 	       "                        received, lost, p50_us, p99_us (that second's)\n"
 	       "  -h, --help            print this help and exit\n"
@@ -176,6 +177,7 @@ int parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'w':
 			ok = parse_uint("--window", optarg, 1, 65536, &o->window);
+			o->window_given = true;
 			break;
 		case 'n':
 			ok = parse_uint("--count", optarg, 1, UINT64_C(1) << 48, &o->count);
@@ -238,6 +240,13 @@ int parse_options(struct options *o, int argc, char **argv)
 		fprintf(stderr, PROG ": --expect needs a config (-c FILE) to read profiles from\n");
 		usage_hint();
 		return 2;
+	}
+	/* --expect wants enough requests to every target, the lossy ones
+	 * too, for its bounds to mean something: an open loop (main.c
+	 * lowers the rate for many targets). */
+	if (o->expect && o->rate <= 0 && !o->window_given) {
+		o->rate = EXPECT_RATE;
+		o->expect_rate = true;
 	}
 	/* Bounded whatever the options: no count and no duration is 5 s. */
 	if (!o->count && o->duration <= 0)

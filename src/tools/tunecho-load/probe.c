@@ -115,3 +115,46 @@ enum reply_verdict reply_verify(const struct probe_run *pr, bool v6, const uint8
 		return REPLY_CORRUPT;
 	return REPLY_OK;
 }
+
+bool unreach_parse(const struct probe_run *pr, bool v6, const uint8_t *msg, size_t len,
+		   uint32_t *target, const uint8_t **dst)
+{
+	size_t ihl = v6 ? 0 : (size_t)(msg[0] & 0x0f) * 4, qhl;
+	const uint8_t *icmp, *q, *qicmp;
+	uint64_t cookie;
+	uint16_t k;
+
+	if ((!v6 && (len < 20 || ihl < 20)) || len < ihl + ICMP_HDR)
+		return false;
+	icmp = msg + ihl;
+	len -= ihl + ICMP_HDR;
+	q = icmp + ICMP_HDR;
+	if (icmp[0] != (v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH))
+		return false;
+	/* The quoted request: its IP header, then its ICMP header at least. */
+	if (v6) {
+		qhl = 40;
+		if (len < qhl + ICMP_HDR || q[0] >> 4 != 6 || q[6] != IPPROTO_ICMPV6)
+			return false;
+	} else {
+		qhl = (size_t)(q[0] & 0x0f) * 4;
+		if (len < 20 || qhl < 20 || len < qhl + ICMP_HDR || q[0] >> 4 != 4 ||
+		    q[9] != IPPROTO_ICMP)
+			return false;
+	}
+	qicmp = q + qhl;
+	if (qicmp[0] != (v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO))
+		return false;
+	k = (uint16_t)(((qicmp[4] << 8) | qicmp[5]) - pr->id_base);
+	if ((size_t)k >= pr->n_targets)
+		return false;
+	/* Quoted far enough to hold the cookie: it must be ours. */
+	if (len >= qhl + ICMP_HDR + sizeof(cookie)) {
+		memcpy(&cookie, qicmp + ICMP_HDR, sizeof(cookie));
+		if (cookie != pr->cookie)
+			return false;
+	}
+	*target = k;
+	*dst = q + (v6 ? 24 : 16);
+	return true;
+}

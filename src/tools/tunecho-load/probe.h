@@ -67,4 +67,14 @@ enum reply_verdict {
 enum reply_verdict reply_verify(const struct probe_run *pr, bool v6, const uint8_t *msg, size_t len,
 				bool truncated, uint32_t *target, struct probe *p);
 
+/*
+ * An ICMP destination unreachable (IPv4 type 3, IPv6 type 1) in @msg (as
+ * reply_verify() takes it) quoting one of our requests: true, with
+ * *@target the index its identifier names and *@dst the quoted
+ * destination (4 or 16 bytes inside @msg) for the caller to compare. A
+ * quote long enough to hold the cookie must hold ours.
+ */
+bool unreach_parse(const struct probe_run *pr, bool v6, const uint8_t *msg, size_t len,
+		   uint32_t *target, const uint8_t **dst);
+
 #endif

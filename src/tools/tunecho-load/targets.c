@@ -46,6 +46,7 @@ static int add_target(struct run *r, int family, const uint8_t *bytes, const uin
 	}
 	t = &r->targets[r->n_targets++];
 	memset(t, 0, sizeof(*t));
+	te_profile_defaults(&t->prof);
 	if (family == AF_INET) {
 		t->fam = FAM_V4;
 		t->addr.v4.sin_family = AF_INET;
@@ -142,7 +143,7 @@ static const uint8_t *own_address(const struct te_iface_config *ic, int family)
  * the longest prefix of ic's profile lines that holds them, else ic's own
  * profile, else none (the defaults: no delay, no loss).
  */
-static int set_expected(struct run *r, const struct te_iface_config *ic, size_t from)
+static int set_expected(struct run *r, const struct te_iface_config *ic, size_t iface, size_t from)
 {
 	struct te_lpm_entry *e = calloc(ic->n_prefs ? ic->n_prefs : 1, sizeof(*e));
 	struct te_lpm *lpm = NULL;
@@ -178,14 +179,8 @@ static int set_expected(struct run *r, const struct te_iface_config *ic, size_t 
 			p = &ic->profiles[k];
 			snprintf(t->profile, sizeof(t->profile), "%s", ic->profile_names[k]);
 		}
-		t->exp_p50_ns = te_profile_delay_quantile(p, 0.5);
-		t->exp_delay_ns = p->delay_ns;
-		t->exp_jitter_ns = p->jitter_ns;
-		t->exp_loss = te_profile_loss_rate(p);
-		t->exp_burst = te_profile_mean_burst(p);
-		t->exp_ttl = p->ttl;
-		t->exp_silent = p->down || p->unreachable;
-		t->exp_unchecked_loss = p->rate || p->flap_up_ns;
+		t->prof = *p;
+		t->iface = iface;
 	}
 	te_lpm_free(lpm);
 	return 0;
@@ -235,8 +230,20 @@ static int add_config_targets(struct run *r, const char *path)
 			if (add_hosts(r, &ic->hosts[j], NULL, r->opt.hosts,
 				      own_address(ic, ic->hosts[j].family)) < 0)
 				goto out;
-		if (r->opt.expect && set_expected(r, ic, from) < 0)
+		if (r->opt.expect && set_expected(r, ic, i, from) < 0)
 			goto out;
+		/* --expect: the undelayed reference of each family, answered by
+		 * the kernel itself. */
+		for (int fam = 0; r->opt.expect && fam < 2; fam++) {
+			const uint8_t *own = own_address(ic, fam ? AF_INET6 : AF_INET);
+
+			if (!own)
+				continue;
+			if (add_target(r, fam ? AF_INET6 : AF_INET, own, NULL) < 0)
+				goto out;
+			r->targets[r->n_targets - 1].baseline = true;
+			r->targets[r->n_targets - 1].iface = i;
+		}
 	}
 	ret = 0;
 out:
