@@ -37,7 +37,6 @@ lower bounds (a reply is never early), and the one upper bound (the
 average) is the one the issue asks for, with the median as its fallback.
 Root only (exit 77 otherwise; a failure under CI=true).
 """
-import json
 import os
 import re
 import signal
@@ -46,6 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tunecho_daemon  # noqa: E402
 
 if os.geteuid() != 0:
     print("test-profiles: needs root; skipped", file=sys.stderr)
@@ -117,54 +119,16 @@ profile = far
 """ if te1 else "")
 
 
-class Daemon:
+class Daemon(tunecho_daemon.Daemon):
     def __init__(self, text=None):
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-        self.conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
-        self.write(config("30ms") if text is None else text)
-        self.log = tempfile.TemporaryFile("w+")
-        self.p = subprocess.Popen([TUNECHO, "-c", self.conf.name], stderr=self.log)
-        if not self.wait_for("ready", 0):
-            print(self.text(), file=sys.stderr)
-            sys.exit("tunecho did not start")
-
-    def write(self, text):
-        with open(self.conf.name, "w") as f:
-            f.write(text)
-
-    def text(self, start=0):
-        self.log.seek(start)
-        return self.log.read()
-
-    def end(self):
-        self.log.seek(0, 2)
-        return self.log.tell()
-
-    def wait_for(self, what, start, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if what in self.text(start):
-                return True
-            if self.p.poll() is not None:
-                return False
-            time.sleep(0.02)
-        return False
+        super().__init__(config("30ms") if text is None else text)
 
     def stats(self):
-        start = self.end()
-        self.p.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for line in self.text(start).splitlines():
-                if line.startswith("tunecho: {"):
-                    return json.loads(line[len("tunecho: "):])
-            time.sleep(0.05)
-        sys.exit("no statistics from tunecho")
+        return self.all_stats()
 
     def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        rc = self.p.wait(timeout=30)
-        os.unlink(self.conf.name)
+        rc = self.terminate()
         # A sanitizer's report (a leak at exit) makes the status non-zero.
         check(rc == 0, f"tunecho stopped cleanly (exit status {rc})")
         if rc:

@@ -21,15 +21,16 @@ an `unshare -n` child entered with nsenter).
 
 Root only (exit 77 otherwise; a failure under CI=true).
 """
-import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tunecho_daemon  # noqa: E402
 
 if os.geteuid() != 0:
     print("test-tap: needs root; skipped", file=sys.stderr)
@@ -97,39 +98,7 @@ hosts = 2001:db8:0:6::/64
     return text
 
 
-class Daemon:
-    def __init__(self, text, must_start=True):
-        self.conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
-        self.write(text)
-        self.log = tempfile.TemporaryFile("w+")
-        self.p = subprocess.Popen([TUNECHO, "-c", self.conf.name], stderr=self.log)
-        self.ready = self.wait_for("ready", 0)
-        if must_start and not self.ready:
-            print(self.text(), file=sys.stderr)
-            sys.exit("tunecho did not start")
-
-    def write(self, text):
-        with open(self.conf.name, "w") as f:
-            f.write(text)
-
-    def text(self, start=0):
-        self.log.seek(start)
-        return self.log.read()
-
-    def end(self):
-        self.log.seek(0, 2)
-        return self.log.tell()
-
-    def wait_for(self, what, start, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if what in self.text(start):
-                return True
-            if self.p.poll() is not None:
-                return what in self.text(start)
-            time.sleep(0.02)
-        return False
-
+class Daemon(tunecho_daemon.Daemon):
     def reload(self, text):
         start = self.end()
         self.write(text)
@@ -139,24 +108,13 @@ class Daemon:
         return self.text(start)
 
     def stats(self, name):
-        start = self.end()
-        self.p.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for line in self.text(start).splitlines():
-                if line.startswith("tunecho: {"):
-                    for i in json.loads(line[len("tunecho: "):])["interfaces"]:
-                        if i["name"] == name:
-                            return i
-                    return None
-            time.sleep(0.05)
-        sys.exit("no statistics from tunecho")
+        for i in self.all_stats()["interfaces"]:
+            if i["name"] == name:
+                return i
+        return None
 
     def stop(self, quiet=False):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        rc = self.p.wait(timeout=30)
-        os.unlink(self.conf.name)
+        rc = self.terminate()
         if not quiet:
             check(rc == 0, f"tunecho stopped cleanly (exit status {rc})")
         return rc
