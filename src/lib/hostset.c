@@ -97,25 +97,6 @@ fail:
 	return r == -ENOMEM ? r : -ENOMEM;
 }
 
-/* Whether every host bit (past @len) of @addr is @v. */
-static bool host_bits_all(const uint8_t *addr, size_t alen, unsigned len, unsigned v)
-{
-	for (unsigned bit = len; bit < alen * 8; bit++)
-		if (((addr[bit / 8] >> (7 - bit % 8)) & 1) != v)
-			return false;
-	return true;
-}
-
-/* Whether @addr is a host of prefix @p (not its network or broadcast). */
-static bool is_host_of(const struct te_prefix *p, const uint8_t *addr)
-{
-	size_t alen = te_addr_len(p->family);
-
-	if (p->len + 1u < alen * 8 && host_bits_all(addr, alen, p->len, 0))
-		return false;
-	return !(p->family == AF_INET && p->len < 31 && host_bits_all(addr, alen, p->len, 1));
-}
-
 enum te_link_kind te_hostset_lookup(void *arg, int family, const uint8_t *addr)
 {
 	const struct te_hostset *hs = arg;
@@ -126,7 +107,7 @@ enum te_link_kind te_hostset_lookup(void *arg, int family, const uint8_t *addr)
 		if (hs->own[k].family == family && !memcmp(hs->own[k].addr.bytes, addr, alen))
 			return TE_LINK_OWN;
 	i = te_lpm_lookup(hs->lpm, family, addr);
-	if (i < 0 || !is_host_of(&hs->prefixes[i], addr))
+	if (i < 0 || !te_link_is_host_of(family, addr, hs->prefixes[i].len))
 		return TE_LINK_NONE;
 	return TE_LINK_HOST;
 }

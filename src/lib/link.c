@@ -199,6 +199,16 @@ static bool host_bits_all(const uint8_t *addr, size_t alen, unsigned len, unsign
 	return true;
 }
 
+bool te_link_is_host_of(int family, const uint8_t *addr, unsigned len)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	if (len + 1 < alen * 8 && host_bits_all(addr, alen, len, 0))
+		return false; /* network, subnet-router anycast */
+	return !(family == AF_INET && len < 31 &&
+		 host_bits_all(addr, alen, len, 1)); /* broadcast */
+}
+
 enum te_link_kind te_link_set_lookup(void *arg, int family, const uint8_t *addr)
 {
 	const struct te_link_set *set = arg;
@@ -211,13 +221,9 @@ enum te_link_kind te_link_set_lookup(void *arg, int family, const uint8_t *addr)
 		const struct te_link_prefix *p = &set->hosts[i];
 		unsigned len = p->len > alen * 8 ? (unsigned)alen * 8 : p->len;
 
-		if (p->family != family || !in_prefix(addr, p->addr, len))
-			continue;
-		if (len + 1 < alen * 8 && host_bits_all(addr, alen, len, 0))
-			continue; /* network, subnet-router anycast */
-		if (family == AF_INET && len < 31 && host_bits_all(addr, alen, len, 1))
-			continue; /* broadcast */
-		return TE_LINK_HOST;
+		if (p->family == family && in_prefix(addr, p->addr, len) &&
+		    te_link_is_host_of(family, addr, len))
+			return TE_LINK_HOST;
 	}
 	return TE_LINK_NONE;
 }

@@ -251,4 +251,12 @@ struct te_link_set {
 
 enum te_link_kind te_link_set_lookup(void *set, int family, const uint8_t *addr);
 
+/*
+ * Whether @addr (of @family), inside a prefix of length @len, may be a host
+ * of it: not the prefix's all-zeros host when it has room for one (IPv4
+ * shorter than /31, IPv6 than /127), nor in IPv4 its all-ones one. The rule
+ * of te_link_set_lookup() and of the responder's host sets (hostset.c).
+ */
+bool te_link_is_host_of(int family, const uint8_t *addr, unsigned len);
+
 #endif

@@ -22,14 +22,13 @@
 #include "packet.h"
 #include "responder.h"
 #include "tun.h"
+#include "util.h"
 
+/* IP in's clock (te_ipin.clock). */
 static uint64_t monotonic_ms(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return te_monotonic_ms();
 }
 
 /* RFC 791's timestamp: milliseconds since midnight UT. */

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hostset.h"
 #include "responder.h"
 #include "siphash.h"
+#include "util.h"
 
 /* Announcements: one tick of the timer sends so many frames per interface. */
 #define ANNOUNCE_TICK_MS  10
@@ -30,20 +30,12 @@ _Static_assert(TUNECHO_DROP_NDP_OTHER - TUNECHO_DROP_NOT_FOR_US + 1 == TE_LINK_R
 /* RFC 5227 §2.4 (DEFEND_INTERVAL): one defence per address per 10 s. */
 #define DEFEND_INTERVAL_MS 10000u
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Whether a defence of the address the ARP frame @f claims may go out now. */
 static bool may_defend(struct te_iface *ifc, const uint8_t *f, size_t len)
 {
 	/* The announcement's sender IP: Ethernet 14, ARP header 8, SHA 6. */
 	const uint8_t *spa = f + TE_ETH_HLEN + 14;
-	uint64_t now = monotonic_ms();
+	uint64_t now = te_monotonic_ms();
 	uint32_t addr;
 	struct te_defend *d;
 

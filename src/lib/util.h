@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <strings.h>
+#include <time.h>
 
 /*
  * Make room in the array *@arr of @n elements of @size bytes for one more.
@@ -65,6 +67,15 @@ static inline bool te_parse_bool(const char *v, bool *out)
 		}
 	}
 	return false;
+}
+
+/* Milliseconds of CLOCK_MONOTONIC_COARSE: the clock of reassembly and of TAP's limits. */
+static inline uint64_t te_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 #endif
