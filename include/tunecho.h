@@ -416,10 +416,11 @@ struct tunecho_stats {
  * @out:  receives the responder, released with tunecho_free().
  * @base: borrowed; must outlive the responder. The library adds its events
  *        to it but never runs, breaks or frees it. Behaviour profiles
- *        delay replies with one timer on it: for delays accurate to tens
- *        of microseconds, create it with EVENT_BASE_FLAG_PRECISE_TIMER
- *        (event_config_set_flag()), as the daemon does; without it,
- *        libevent's epoll backend rounds timeouts to milliseconds.
+ *        delay replies with a timerfd of the responder's own, set to
+ *        absolute times and read on @base: their accuracy (tens of
+ *        microseconds) needs no flag of the base, EVENT_BASE_FLAG_PRECISE_TIMER
+ *        included. A callback of the caller's that holds the loop up holds
+ *        the due replies up as long.
  *
  * Returns 0, -EINVAL when an argument is NULL, -ENOMEM, or the -errno of
  * opening the rtnetlink socket.

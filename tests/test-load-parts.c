@@ -3,7 +3,8 @@
  * The pure parts of tunecho-load, alone: the request format and reply
  * verification (probe.c), the RTT histogram and its chart (hist.c), and
  * the statistics of --expect (bounds.c) on synthetic samples: cases that
- * pass and cases that must fail.
+ * pass and cases that must fail; the open loop's schedule and the arrival
+ * time of a reply (timing.c).
  */
 #include "common.h"
 
@@ -14,6 +15,7 @@
 #include "bounds.h"
 #include "hist.h"
 #include "probe.h"
+#include "timing.h"
 
 #define COOKIE	0x0123456789abcdefull
 #define ID_BASE 0xfff0 /* the targets' identifiers wrap past 0xffff */
@@ -657,6 +659,70 @@ START_TEST(an_unreachable_quoting_our_request_names_its_target)
 }
 END_TEST
 
+/* The open loop: the targets take turns, each at its rate, the requests
+ * of all of them evenly spread; the turns say which target's is next. */
+START_TEST(the_open_loop_spreads_the_targets_requests_evenly)
+{
+	const size_t n = 7;
+	const double rate = 1000; /* per target: one each 1 ms, a turn each 1/7 ms */
+	uint64_t prev[7] = {0}, turns_prev = 0;
+
+	/* At the start, target 0's first request only; all of them by 6/7 ms. */
+	ck_assert_uint_eq(timing_due(rate, 0, 0, n), 1);
+	for (size_t i = 1; i < n; i++)
+		ck_assert_uint_eq(timing_due(rate, 0, i, n), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(timing_due(rate, 857143, i, n), 1);
+	/* Every 10 us for 2 s: each target's count rises by one each 1 ms, at
+	 * its own phase i/7 ms; the turns rise by one at a time, always for
+	 * the target whose count rose, and sum to the counts. */
+	for (uint64_t ns = 0; ns <= 2000000000u; ns += 10000) {
+		uint64_t turns = timing_turns(rate, ns, n), sum = 0;
+
+		ck_assert_uint_le(turns - turns_prev, 1);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t due = timing_due(rate, ns, i, n);
+
+			ck_assert_uint_le(due - prev[i], 1);
+			if (due != prev[i]) {
+				ck_assert_uint_eq(turns - turns_prev, 1);
+				ck_assert_uint_eq((turns - 1) % n, i);
+				/* request due-1 of target i leaves at (due-1 + i/7) ms */
+				ck_assert_uint_ge(ns * 7, ((due - 1) * 7 + i) * 1000000u);
+				ck_assert_uint_lt(ns * 7,
+						  ((due - 1) * 7 + i) * 1000000u + 7 * 10000u);
+			}
+			prev[i] = due;
+			sum += due;
+		}
+		ck_assert_uint_eq(sum, turns);
+		turns_prev = turns;
+	}
+	ck_assert_uint_eq(prev[0], 2001);
+	ck_assert_uint_eq(prev[6], 2000);
+}
+END_TEST
+
+/* A reply's arrival from the kernel's realtime stamp, and where it is not
+ * believed: before the request left or after it was read. */
+START_TEST(a_reply_arrives_at_the_kernel_s_stamp_when_plausible)
+{
+	const int64_t offset = 1700000000ll * 1000000000ll; /* realtime - monotonic */
+	struct timespec rt = {.tv_sec = 1700000005, .tv_nsec = 250};
+
+	/* 5 s + 250 ns monotonic, read at 5.001 s, sent at 4.9 s */
+	ck_assert_uint_eq(timing_arrival(&rt, offset, 4900000000u, 5001000000u), 5000000250u);
+	/* sent after it "arrived": the realtime clock stepped back; the read time */
+	ck_assert_uint_eq(timing_arrival(&rt, offset, 5000000251u, 5001000000u), 5001000000u);
+	/* "arrived" after it was read: stepped forward */
+	ck_assert_uint_eq(timing_arrival(&rt, offset, 4900000000u, 5000000000u), 5000000000u);
+	/* before the monotonic clock's zero */
+	ck_assert_uint_eq(timing_arrival(&rt, offset + 6000000000ll, 0, 7), 7);
+	/* at the bounds themselves */
+	ck_assert_uint_eq(timing_arrival(&rt, offset, 5000000250u, 5000000250u), 5000000250u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("load-parts");
@@ -680,6 +746,8 @@ int main(void)
 	tcase_add_test(tc, rate_duplicate_silent_and_ttl_verdicts);
 	tcase_add_test(tc, flap_verdicts_and_bounds);
 	tcase_add_test(tc, an_unreachable_quoting_our_request_names_its_target);
+	tcase_add_test(tc, the_open_loop_spreads_the_targets_requests_evenly);
+	tcase_add_test(tc, a_reply_arrives_at_the_kernel_s_stamp_when_plausible);
 	suite_add_tcase(s, tc);
 	return te_test_run(s);
 }

@@ -6,8 +6,9 @@
  * would to a TUN device), and the replies read from the other end.
  *
  * Held for the delay and sent once due (never early: a lower bound, the
- * only timing asserted), the store's limit (queue_full), keep-order under
- * jitter, duplicates, down and lost counted. No privileges needed.
+ * only timing asserted), due replies handed out by the read path with the
+ * timer set only when it stops, the store's limit (queue_full), keep-order
+ * under jitter, duplicates, down and lost counted. No privileges needed.
  */
 #include "common.h"
 
@@ -46,8 +47,7 @@ static void rig_up(struct rig *g, const char *text)
 	ck_assert_ptr_nonnull(g->t);
 	g->t->log.max = TUNECHO_LOG_WARNING;
 	ck_assert_ptr_nonnull(ec);
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	g->t->base = event_base_new_with_config(ec);
+	g->t->base = event_base_new_with_config(ec); /* the delays need no precise base */
 	event_config_free(ec);
 	ck_assert_ptr_nonnull(g->t->base);
 	ck_assert_int_eq(te_shape_init(g->t), 0);
@@ -162,6 +162,54 @@ START_TEST(a_reply_is_held_for_its_delay_and_sent_once_due)
 }
 END_TEST
 
+/*
+ * While the read path runs (t->reading), a reply held leaves the timer
+ * alone and goes out from te_shape_poll() between two packets once due,
+ * without the loop; when the read path stops, te_shape_settle() sets the
+ * timer (a timerfd) for the next one, which the loop then sends; an empty
+ * store leaves it unset. Outside the read path, holding sets it at once.
+ */
+START_TEST(due_replies_leave_from_the_read_path_and_the_timer_waits_for_its_end)
+{
+	struct timespec ms3 = {0, 3000000};
+	struct rig g;
+	uint64_t due;
+
+	rig_up(&g, "[profile:p]\ndelay = 2ms\n[te0]\naddress = 198.18.0.1/24\nprofile = p\n");
+	g.t->reading = true;
+	answer(&g, 5, 1);
+	ck_assert_uint_eq(te_shape_delayed(g.t), 1);
+	ck_assert(g.t->delay_next_ns != UINT64_MAX);
+	ck_assert(g.t->delay_armed_ns == UINT64_MAX); /* not while reading */
+	te_shape_poll(g.t);			      /* not due yet */
+	ck_assert_int_eq(next_reply(&g, NULL), -1);
+	nanosleep(&ms3, NULL);
+	te_shape_poll(g.t); /* due: out, with no loop run */
+	ck_assert_int_eq(next_reply(&g, NULL), 1);
+	ck_assert_uint_eq(te_shape_delayed(g.t), 0);
+	ck_assert(g.t->delay_next_ns == UINT64_MAX);
+	ck_assert(g.t->delay_armed_ns == UINT64_MAX);
+
+	answer(&g, 5, 2);
+	due = g.t->delay_next_ns;
+	ck_assert(g.t->delay_armed_ns == UINT64_MAX);
+	g.t->reading = false;
+	te_shape_settle(g.t); /* the read path stopped: the timer is set for it */
+	ck_assert(g.t->delay_armed_ns == due);
+	ck_assert_int_eq(next_reply(&g, NULL), -1);
+	drain(&g, 5000);
+	ck_assert_int_eq(next_reply(&g, NULL), 2);
+	ck_assert(g.t->delay_armed_ns == UINT64_MAX); /* nothing left: unset */
+
+	answer(&g, 5, 3); /* outside the read path: set at once */
+	ck_assert(g.t->delay_armed_ns == g.t->delay_next_ns);
+	drain(&g, 5000);
+	ck_assert_int_eq(next_reply(&g, NULL), 3);
+	ck_assert_uint_eq(g.ifc->stats.replies, 3);
+	rig_down(&g);
+}
+END_TEST
+
 START_TEST(the_store_is_bounded_and_counts_queue_full)
 {
 	struct rig g;
@@ -262,6 +310,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, a_reply_is_held_for_its_delay_and_sent_once_due);
+	tcase_add_test(tc, due_replies_leave_from_the_read_path_and_the_timer_waits_for_its_end);
 	tcase_add_test(tc, the_store_is_bounded_and_counts_queue_full);
 	tcase_add_test(tc, keep_order_never_reorders_one_host_under_jitter);
 	tcase_add_test(tc, duplicate_sends_twice_down_and_lost_are_counted);

@@ -40,14 +40,17 @@ static void read_failed(struct te_iface *ifc, int err)
 /*
  * Read and handle up to @budget packets of @ifc. Returns how many; stops
  * early when the device is empty (EAGAIN) or failed (then it leaves the
- * loop, ifc->fd becomes -1).
+ * loop, ifc->fd becomes -1). Replies held by a profile that fall due
+ * meanwhile go out between packets, not when the loop next runs timers.
  */
 static int drain(struct te_iface *ifc, int budget)
 {
-	uint8_t *at = ifc->t->rxbuf + ifc->rx_off;
-	size_t room = sizeof(ifc->t->rxbuf) - ifc->rx_off;
+	struct tunecho *t = ifc->t;
+	uint8_t *at = t->rxbuf + ifc->rx_off;
+	size_t room = sizeof(t->rxbuf) - ifc->rx_off;
 	int done = 0;
 
+	t->reading = true;
 	while (done < budget) {
 		ssize_t n = read(ifc->fd, at, room);
 
@@ -60,7 +63,11 @@ static int drain(struct te_iface *ifc, int budget)
 		}
 		te_path_packet(ifc, at, (size_t)n);
 		done++;
+		if (t->delay_next_ns != UINT64_MAX)
+			te_shape_poll(t);
 	}
+	t->reading = false;
+	te_shape_settle(t);
 	return done;
 }
 
@@ -148,6 +155,7 @@ int tunecho_new(struct tunecho **out, struct event_base *base)
 	if (!t)
 		return -ENOMEM;
 	t->base = base;
+	t->delay_fd = -1; /* te_shape_init() opens it */
 	r = te_path_init(t);
 	if (r == 0)
 		r = te_nl_open(&t->nl);

@@ -157,8 +157,11 @@ struct tunecho {
 	struct te_stats removed;   /* counters of the interfaces removed so far */
 	/* The profile stage (shape.c). */
 	struct te_delay *delay;	   /* replies held back, of every interface */
-	struct event *delay_timer; /* its one timer */
-	uint64_t delay_armed_ns;   /* when it is set to fire, UINT64_MAX: not set */
+	int delay_fd;		   /* its one timer: a timerfd, at absolute times */
+	struct event *delay_timer; /* the timerfd, read in the loop */
+	uint64_t delay_armed_ns;   /* when it is set to go off, UINT64_MAX: not set */
+	uint64_t delay_next_ns;	   /* when the earliest held reply is due, or UINT64_MAX */
+	bool reading;		   /* in the read path (responder.c's drain) */
 	struct te_hosts *hosts;	   /* the simulated hosts' state */
 	struct te_rng prng;	   /* every random choice of the profiles */
 	uint64_t seed;		   /* prng's seed: [global] seed, or a random one */
@@ -225,6 +228,11 @@ void te_tap_iface_clear(struct te_iface *ifc);
  * held, duplicated, replaced by an ICMP unreachable or dropped and
  * counted. False when the reply is longer than an IP datagram (nothing
  * sent). te_shape_delayed(): the replies held now, of every interface.
+ *
+ * The read path (t->reading set) leaves the timer alone: it calls
+ * te_shape_poll() between packets while replies are held (it hands out
+ * the due ones), and te_shape_settle() when it stops (the same, then the
+ * timer is set for the next due reply).
  */
 #define TE_SHAPE_HEAD 256
 int te_shape_init(struct tunecho *t);
@@ -235,6 +243,8 @@ void te_shape_iface_clear(struct te_iface *ifc);
 bool te_shape_reply(struct te_iface *ifc, const uint8_t *peer, const uint8_t *req, size_t hlen,
 		    uint8_t *reply, size_t len);
 size_t te_shape_delayed(const struct tunecho *t);
+void te_shape_poll(struct tunecho *t);
+void te_shape_settle(struct tunecho *t);
 
 /*
  * What the packet path knows of @ifc's link, from ifc->cfg and the kernel:

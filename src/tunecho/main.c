@@ -513,8 +513,9 @@ int main(int argc, char **argv)
 	if (ensure_fd_limit(&d, tunecho_config_iface_count(cfg), tunecho_config_iface_count(cfg)) <
 	    0)
 		goto out;
-	/* Precise timers (timerfd): the profiles' delays are kept to microseconds,
-	 * where epoll's own timeout rounds to milliseconds. */
+	/* Precise timers (timerfd), where epoll's own timeout rounds to
+	 * milliseconds. The profiles' delays have a timerfd of their own
+	 * (shape.c) and do not depend on it. */
 	{
 		struct event_config *ec = event_config_new();
 

@@ -12,10 +12,16 @@ both:
              closed-loop load with enough in flight (Little's law: 64
              targets x window 128 = 8192 requests, so 10 ms costs no rate):
              target >= 0.9
-  accuracy   100k delayed replies/s (open loop, 64 x 1563/s): how far the
-             replies' RTT is from 10 ms plus the undelayed RTT of the same
-             rate, p50 and p99 (goal p99 <= 100 us, else within 1.2 x the
-             p99 of a bare timerfd loop's lateness measured in the same run)
+  accuracy   100k delayed replies/s: 48 of the 64 hosts have `delay = 1ms`,
+             16 none, all pinged in one open-loop run (64 x 2084/s, evenly
+             spread), so that the undelayed baseline sees the same machine
+             at the same moments. The error at p50 and p99 is the delayed
+             hosts' RTT percentile minus 1 ms minus the undelayed hosts'
+             (medians over the hosts of each group, then over rounds).
+             1 ms, not 10: tunecho-load's histogram resolves 1/64 of a
+             value, 16 us at 1 ms but 156 us at 10 ms. Goal p99 <= 100 us,
+             else within 1.2 x the p99 of a bare timerfd loop's lateness
+             measured in the same run.
   prefixes   10,000 profile prefixes (hosts = ADDR/32 profile ...) against
              one, the same load: rate ratio (target >= 0.97)
   memory     RSS with about 100k replies waiting 1 s against none: bytes
@@ -35,6 +41,9 @@ import tempfile
 import time
 
 HOSTS = [f"198.18.200.{i}" for i in range(2, 66)]
+# The accuracy part's 48 delayed hosts (.16-.63) and 16 undelayed ones.
+DELAYED = "".join(f"hosts = 198.18.200.{i}/32 profile p\n" for i in range(16, 64))
+ACC_RATE = 2084  # per host: 48 x 2084 = 100,032 delayed replies/s
 WINDOW = 128  # per target: 8192 in flight, 10 ms of delay then allows 819,200/s
 
 
@@ -84,13 +93,29 @@ class Tunecho:
         self.proc.communicate(timeout=30)
 
 
-def load(args, extra, seconds):
+def load(args, extra, seconds, per_target=False):
     out = subprocess.run([args.load, "--json", "-d", str(seconds)] + extra + HOSTS,
                          capture_output=True, text=True,
                          preexec_fn=lambda: os.sched_setaffinity(0, {0}))
     if out.returncode not in (0, 1):
         raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)["total"]
+    got = json.loads(out.stdout)
+    return got["targets"] if per_target else got["total"]
+
+
+def delayed_host(addr):
+    return 16 <= int(addr.rsplit(".", 1)[1]) <= 63
+
+
+def accuracy(targets, delay_us):
+    """Error at p50 and p99 (us) of one run, and its delayed replies/s."""
+    def group(delayed, q):
+        return statistics.median(t["rtt_us"][q] for t in targets
+                                 if delayed_host(t["target"]) == delayed and t["rtt_us"])
+    return (group(True, "p50") - delay_us - group(False, "p50"),
+            group(True, "p99") - delay_us - group(False, "p99"),
+            sum(t["rate"] for t in targets if delayed_host(t["target"])),
+            group(False, "p50"), group(False, "p99"))
 
 
 def paired(a, b):
@@ -118,30 +143,32 @@ def main():
     rounds = 1 if args.quick else 5
     secs = 1 if args.quick else 2
     plain, d10 = conf(), conf("delay = 10ms")
+    mixed = conf("delay = 1ms", DELAYED)
     many = conf("delay = 0ms", "".join(f"hosts = 198.18.{64 + i // 256}.{i % 256}/32 profile p\n"
                                        for i in range(10000)) + "hosts = 198.18.200.0/24 profile p\n")
     one = conf("delay = 0ms", "hosts = 198.18.200.0/24 profile p\n")
     rates = {"plain": [], "d10": [], "many": [], "one": []}
     acc = []
     for rnd in range(rounds):
-        order = ["plain", "d10", "one", "many"]
+        order = ["plain", "d10", "one", "many", "mixed"]
         if rnd % 2:
             order.reverse()
         for kind in order:
-            t = Tunecho(args.tunecho, {"plain": plain, "d10": d10, "many": many, "one": one}[kind])
-            rates[kind].append(load(args, ["-w", str(WINDOW)], secs)["rate"])
-            if kind in ("plain", "d10"):
-                total = load(args, ["-r", "1563", "--timeout", "2000"], secs)
-                acc.append((kind, total["rtt_us"]["p50"], total["rtt_us"]["p99"],
-                            total["received"] / secs))
+            t = Tunecho(args.tunecho, {"plain": plain, "d10": d10, "many": many, "one": one,
+                                       "mixed": mixed}[kind])
+            if kind == "mixed":
+                acc.append(accuracy(load(args, ["-r", str(ACC_RATE), "--timeout", "2000"], secs,
+                                         per_target=True), 1000))
+            else:
+                rates[kind].append(load(args, ["-w", str(WINDOW)], secs)["rate"])
             t.stop()
     floor = json.loads(subprocess.run([args.timer, "1000", str(secs)], capture_output=True,
                                       text=True, check=True).stdout)
-    base50 = statistics.median(a[1] for a in acc if a[0] == "plain")
-    d = [a for a in acc if a[0] == "d10"]
-    err50 = statistics.median(a[1] for a in d) - 10000 - base50
-    err99 = statistics.median(a[2] for a in d) - 10000 - base50
-    delayed_rate = statistics.median(a[3] for a in d)
+    err50 = statistics.median(a[0] for a in acc)
+    err99 = statistics.median(a[1] for a in acc)
+    delayed_rate = statistics.median(a[2] for a in acc)
+    base50 = statistics.median(a[3] for a in acc)
+    base99 = statistics.median(a[4] for a in acc)
 
     # Memory: about 100k replies waiting 1 s.
     t = Tunecho(args.tunecho, conf("delay = 1s"))
@@ -163,18 +190,20 @@ def main():
           f"(64 x {WINDOW} in flight: at most {64 * WINDOW / 0.010:.0f}/s)")
     print(f"rate with delay = 10ms / without: {fmt(r)}   target >= 0.9 "
           f"({'ok' if r and r[0] >= 0.9 else 'miss'})")
-    good = err99 <= 100 or err99 <= 1.2 * floor["p99_us"]
+    # The machine's own wake-up sets the goal only where it is worse than 100 us.
+    limit = 1.2 * floor["p99_us"] if floor["p99_us"] > 100 else 100
     print(f"delay accuracy at {delayed_rate:.0f} delayed replies/s: error p50 {err50:.0f} us, "
-          f"p99 {err99:.0f} us; bare timerfd lateness p50 {floor['p50_us']:.0f} us, "
-          f"p99 {floor['p99_us']:.0f} us   goal p99 <= 100 us or <= 1.2 x the timerfd's "
-          f"({'ok' if good else 'miss'})")
+          f"p99 {err99:.0f} us (+-16 us; undelayed hosts' RTT p50 {base50:.0f} us, "
+          f"p99 {base99:.0f} us); bare timerfd lateness p50 {floor['p50_us']:.0f} us, "
+          f"p99 {floor['p99_us']:.0f} us   goal p99 <= {limit:.0f} us "
+          f"({'ok' if err99 <= limit else 'miss'})")
     r = paired(rates["many"], rates["one"])
     print(f"rate with 10,000 profile prefixes / one: {fmt(r)}   target >= 0.97 "
           f"({'ok' if r and r[0] >= 0.97 else 'miss'})")
     print(f"memory: {waiting} replies waiting, RSS +{rss1 - rss0} KiB: "
           + (f"{per:.0f} bytes per delayed reply" if per else "n/a")
           + "   goal <= 148 (84 + 64)")
-    for f in (plain, d10, many, one):
+    for f in (plain, d10, many, one, mixed):
         os.unlink(f)
 
 

@@ -132,10 +132,11 @@ struct target {
 	uint8_t ttl_min, ttl_max;
 };
 
-/* Room for one IPV6_HOPLIMIT control message (--expect). */
+/* Room for a reply's control messages: the kernel's time of its arrival
+ * (SO_TIMESTAMPNS) and, with --expect, IPv6's hop limit. */
 union rx_ctl {
 	struct cmsghdr align;
-	char buf[CMSG_SPACE(sizeof(int))];
+	char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(int))];
 };
 
 /* Room for one IPV6_PKTINFO control message. */
@@ -185,7 +186,8 @@ struct fam {
 	struct tx_meta *txmeta;
 	union tx_ctl *txctl;
 	/* replies */
-	union rx_ctl *rxctl; /* --expect, IPv6: room for each reply's hop limit */
+	union rx_ctl *rxctl; /* room for each reply's control messages */
+	int64_t rt_offset;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, read with the batch */
 	struct mmsghdr *rxm;
 	struct iovec *rxv;
 	uint8_t *rxbuf;
@@ -216,7 +218,7 @@ struct run {
 	bool tty;
 	/* --expect: how late our own periodic tick woke up, over its period:
 	 * this machine's timer wake-ups now, the delay verdict's slack */
-	uint64_t wake[HIST_BUCKETS], wake_max, prev_tick_ns, tick_ns;
+	uint64_t wake[HIST_BUCKETS], wake_max, prev_tick_ns, tick_ns, last_expiry_ns;
 	/* --series: the file, and what the current second saw */
 	FILE *series;
 	uint64_t sec_sent, sec_received, sec_lost;

@@ -17,6 +17,11 @@
 #include <linux/icmp.h> /* ICMP_FILTER: glibc has no IPv4 counterpart of ICMP6_FILTER */
 
 #include "load.h"
+#include "timing.h"
+
+/* An open loop's tick: about this many requests each, at least this far apart. */
+#define OPEN_TICK_REQUESTS 16.0
+#define OPEN_TICK_MIN_NS   100000ull
 
 /* ------------------------------------------------------------------ */
 /* Bookkeeping                                                        */
@@ -48,8 +53,9 @@ static uint64_t credit(const struct run *r, const struct target *t, uint64_t now
 	if (!r->sending)
 		return 0;
 	if (r->opt.rate > 0) {
-		/* Request k is due at k / rate seconds after the start. */
-		uint64_t due = (uint64_t)(r->opt.rate * (double)(now - r->start_ns) / NS_PER_S) + 1;
+		/* The targets take turns (timing.h). */
+		uint64_t due = timing_due(r->opt.rate, now - r->start_ns, (size_t)(t - r->targets),
+					  r->n_targets);
 
 		if (due < limit)
 			limit = due;
@@ -330,6 +336,28 @@ static void account(struct run *r, struct target *t, const struct probe *p, uint
 	t->last_reply_ns = r->last_reply_ns = now;
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, from reads close together (a read
+ * between two of the other clock within 2 us, else the closest of three). */
+static int64_t realtime_offset(void)
+{
+	int64_t best = 0;
+	uint64_t best_gap = UINT64_MAX;
+
+	for (int i = 0; i < 3 && best_gap > 2000; i++) {
+		uint64_t a = now_ns(), b;
+		struct timespec rt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		b = now_ns();
+		if (b - a < best_gap) {
+			best_gap = b - a;
+			best = (int64_t)rt.tv_sec * (int64_t)NS_PER_S + rt.tv_nsec -
+			       (int64_t)(a + (b - a) / 2);
+		}
+	}
+	return best;
+}
+
 /* Reply @i of the batch just read: check it byte for byte and count it. */
 static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 {
@@ -375,13 +403,20 @@ static void handle_reply(struct run *r, struct fam *f, unsigned i, uint64_t now)
 		t->c.corrupt++;
 		return;
 	}
-	if (f->family == AF_INET || f->rxctl) {
+	{
 		int ttl = f->family == AF_INET ? f->rxbuf[i * f->rx_len + 8] : -1;
 
 		for (struct cmsghdr *c = f->rxctl ? CMSG_FIRSTHDR(mh) : NULL; c;
-		     c = CMSG_NXTHDR((struct msghdr *)mh, c))
+		     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 			if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
 				memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec rt;
+
+				memcpy(&rt, CMSG_DATA(c), sizeof(rt));
+				now = timing_arrival(&rt, f->rt_offset, p.sent_ns, now);
+			}
+		}
 		if (ttl >= 0 && ttl <= 255) {
 			t->ttl_min = t->ttl_seen && t->ttl_min < ttl ? t->ttl_min : (uint8_t)ttl;
 			t->ttl_max = t->ttl_seen && t->ttl_max > ttl ? t->ttl_max : (uint8_t)ttl;
@@ -414,8 +449,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				fprintf(stderr, PROG ": receiving: %s\n", strerror(errno));
 			break;
 		}
-		/* One clock read per batch: these replies were all waiting. */
+		/* One clock read per batch: these replies were all waiting; each
+		 * has the kernel's time of its arrival on the realtime clock. */
 		uint64_t now = now_ns();
+
+		f->rt_offset = realtime_offset();
 
 		for (unsigned i = 0; i < (unsigned)n; i++)
 			handle_reply(r, f, i, now);
@@ -451,17 +489,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->wake_max = late > r->wake_max ? late : r->wake_max;
 	}
 	r->prev_tick_ns = now;
-	for (size_t i = 0; i < r->n_targets; i++)
-		if (r->targets[i].inflight)
-			expire_due(r, &r->targets[i], now);
+	if (r->tick_ns >= NS_PER_MS || now - r->last_expiry_ns >= NS_PER_MS) {
+		r->last_expiry_ns = now;
+		for (size_t i = 0; i < r->n_targets; i++)
+			if (r->targets[i].inflight)
+				expire_due(r, &r->targets[i], now);
+	}
 	if (r->opt.rate > 0 && r->sending) {
-		uint64_t due = (uint64_t)(r->opt.rate * (double)(now - r->start_ns) / NS_PER_S);
+		/* The turns due so far, of all targets: those since the last
+		 * tick are the targets that have a new request. */
+		uint64_t turns = timing_turns(r->opt.rate, now - r->start_ns, r->n_targets);
+		uint64_t n =
+		    turns - r->last_due < r->n_targets ? turns - r->last_due : r->n_targets;
 
-		if (due != r->last_due) {
-			r->last_due = due;
-			for (size_t i = 0; i < r->n_targets; i++)
-				enqueue(r, &r->targets[i]);
-		}
+		for (uint64_t k = 0; k < n; k++)
+			enqueue(r, &r->targets[(r->last_due + k) % r->n_targets]);
+		r->last_due = turns;
 	}
 	flush_all(r);
 	maybe_finish(r);
@@ -645,10 +688,15 @@ static int setup_fam(struct run *r, int fam)
 		fprintf(stderr, PROG ": out of memory\n");
 		return -1;
 	}
-	/* --expect checks the hop limit of IPv6 replies: the kernel says it. */
-	if (fam == FAM_V6 && r->opt.expect &&
-	    setsockopt(f->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &(int){1}, sizeof(int)) == 0 &&
-	    !(f->rxctl = calloc(f->batch, sizeof(*f->rxctl)))) {
+	/* A reply's RTT ends when the kernel took it in (SO_TIMESTAMPNS), not
+	 * when this loop woke up to read it; --expect checks the hop limit
+	 * of IPv6 replies, which the kernel says too. */
+	int stamps = setsockopt(f->fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int)) == 0;
+
+	if (fam == FAM_V6 && r->opt.expect)
+		stamps |=
+		    setsockopt(f->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &(int){1}, sizeof(int)) == 0;
+	if (stamps && !(f->rxctl = calloc(f->batch, sizeof(*f->rxctl)))) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return -1;
 	}
@@ -789,10 +837,18 @@ void tally_rest(struct run *r)
 
 void run_load(struct run *r)
 {
-	uint64_t tick = r->opt.rate > 0 ? NS_PER_MS : r->timeout_ns / 10;
+	/* An open loop ticks often enough for 16 requests a tick (at least
+	 * 100 us apart): a burst of requests would queue at the responder and
+	 * widen the RTTs it is measured by. */
+	uint64_t tick =
+	    r->opt.rate > 0
+		? (uint64_t)(OPEN_TICK_REQUESTS * NS_PER_S / (r->opt.rate * (double)r->n_targets))
+		: r->timeout_ns / 10;
 	struct timeval tv;
 
-	if (tick < NS_PER_MS)
+	if (tick < (r->opt.rate > 0 ? OPEN_TICK_MIN_NS : NS_PER_MS))
+		tick = r->opt.rate > 0 ? OPEN_TICK_MIN_NS : NS_PER_MS;
+	if (r->opt.rate > 0 && tick > NS_PER_MS)
 		tick = NS_PER_MS;
 	if (tick > 100 * NS_PER_MS)
 		tick = 100 * NS_PER_MS;
