@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 
+#include "link-set.h"
 #include "link.h"
 #include "reference.h"
 
@@ -302,29 +303,6 @@ START_TEST(test_reason_names)
 		ck_assert_str_eq(te_link_reason_name((enum te_link_reason)i), want[i]);
 	ck_assert_str_eq(te_link_reason_name(TE_LINK_REASONS), "?");
 	ck_assert_str_eq(te_link_reason_name((enum te_link_reason) - 1), "?");
-}
-END_TEST
-
-START_TEST(test_count)
-{
-	struct te_link_stats s = {0};
-	struct te_link_result r = {0};
-
-	r.reason = TE_LINK_VLAN;
-	te_link_count(&s, TE_LINK_DROP, &r);
-	te_link_count(&s, TE_LINK_DROP, &r);
-	r.answer = TE_LINK_ARP_REPLY;
-	te_link_count(&s, TE_LINK_REPLY, &r);
-	r.answer = TE_LINK_ARP_DEFEND;
-	te_link_count(&s, TE_LINK_REPLY, &r);
-	r.answer = TE_LINK_NA;
-	te_link_count(&s, TE_LINK_REPLY, &r);
-	r.answer = TE_LINK_NA_DEFEND;
-	te_link_count(&s, TE_LINK_REPLY, &r);
-	te_link_count(&s, TE_LINK_IP, &r);
-	ck_assert_uint_eq(s.drops[TE_LINK_VLAN], 2);
-	ck_assert_uint_eq(s.arp_replies, 2);
-	ck_assert_uint_eq(s.na_sent, 2);
 }
 END_TEST
 
@@ -1223,7 +1201,6 @@ static Suite *link_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_reason_names);
-	tcase_add_test(tc, test_count);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ethernet");

@@ -84,17 +84,6 @@ const char *te_link_reason_name(enum te_link_reason r)
 	return reason_names[r];
 }
 
-void te_link_count(struct te_link_stats *s, enum te_link_status st,
-		   const struct te_link_result *res)
-{
-	if (st == TE_LINK_DROP && (unsigned)res->reason < TE_LINK_REASONS)
-		s->drops[res->reason]++;
-	else if (st == TE_LINK_REPLY && res->answer <= TE_LINK_ARP_DEFEND)
-		s->arp_replies++;
-	else if (st == TE_LINK_REPLY)
-		s->na_sent++;
-}
-
 /* ------------------------------------------------------------------ */
 /* MACs                                                               */
 /* ------------------------------------------------------------------ */
@@ -181,15 +170,6 @@ static void group_mac(const uint8_t *group, uint8_t mac[TE_ETH_ALEN])
 /* Lookups                                                            */
 /* ------------------------------------------------------------------ */
 
-static bool in_prefix(const uint8_t *addr, const uint8_t *net, unsigned len)
-{
-	unsigned whole = len / 8, rest = len % 8;
-
-	if (memcmp(addr, net, whole))
-		return false;
-	return !rest || !((addr[whole] ^ net[whole]) & (0xff00u >> rest));
-}
-
 /* All host bits (past @len of @alen bytes) equal to @v (0 or 1). */
 static bool host_bits_all(const uint8_t *addr, size_t alen, unsigned len, unsigned v)
 {
@@ -207,25 +187,6 @@ bool te_link_is_host_of(int family, const uint8_t *addr, unsigned len)
 		return false; /* network, subnet-router anycast */
 	return !(family == AF_INET && len < 31 &&
 		 host_bits_all(addr, alen, len, 1)); /* broadcast */
-}
-
-enum te_link_kind te_link_set_lookup(void *arg, int family, const uint8_t *addr)
-{
-	const struct te_link_set *set = arg;
-	size_t alen = family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < set->n_own; i++)
-		if (set->own[i].family == family && !memcmp(set->own[i].addr, addr, alen))
-			return TE_LINK_OWN;
-	for (size_t i = 0; i < set->n_hosts; i++) {
-		const struct te_link_prefix *p = &set->hosts[i];
-		unsigned len = p->len > alen * 8 ? (unsigned)alen * 8 : p->len;
-
-		if (p->family == family && in_prefix(addr, p->addr, len) &&
-		    te_link_is_host_of(family, addr, len))
-			return TE_LINK_HOST;
-	}
-	return TE_LINK_NONE;
 }
 
 static enum te_link_kind lookup(const struct te_link *lk, int family, const uint8_t *addr)

@@ -126,13 +126,6 @@ struct te_link_result {
 	uint8_t reply[TE_LINK_FRAME_MAX]; /* TE_LINK_REPLY: the frame to write */
 };
 
-/* Counters a responder may keep per link; te_link_count() fills them. */
-struct te_link_stats {
-	uint64_t drops[TE_LINK_REASONS];
-	uint64_t arp_replies; /* TE_LINK_ARP_REPLY and TE_LINK_ARP_DEFEND */
-	uint64_t na_sent;     /* TE_LINK_NA and TE_LINK_NA_DEFEND */
-};
-
 /*
  * Link in: take the frame @frame of @len bytes read from the TAP of @lk.
  *  - IPv4 (0x0800) and IPv6 (0x86dd) to the unicast MAC of a simulated host
@@ -164,10 +157,6 @@ struct te_link_stats {
  */
 enum te_link_status te_link_in(const struct te_link *lk, const uint8_t *frame, size_t len,
 			       struct te_link_result *res);
-
-/* Count the outcome @st, @res of te_link_in() into @s. */
-void te_link_count(struct te_link_stats *s, enum te_link_status st,
-		   const struct te_link_result *res);
 
 /*
  * The MAC a host @addr (family AF_INET or AF_INET6) answers from: the fixed
@@ -228,34 +217,10 @@ int te_link_mld_report(const uint8_t src_mac[TE_ETH_ALEN], const uint8_t src_ip[
 		       size_t room, size_t *len);
 
 /*
- * A ready lookup over prefixes, for te_link.lookup with a struct
- * te_link_set as its argument: an address is TE_LINK_OWN when it equals
- * one of @own, else TE_LINK_HOST when inside one of @hosts, except, in a
- * prefix with room for them (IPv4 shorter than /31, IPv6 than /127), its
- * all-zeros host (the network, IPv6's subnet-router anycast) and, in IPv4,
- * its all-ones one (the broadcast), which no host has. Linear in the
- * number of prefixes: a link has a handful.
- */
-struct te_link_prefix {
-	int family;	  /* AF_INET or AF_INET6 */
-	uint8_t addr[16]; /* network order; 4 bytes used for AF_INET */
-	unsigned len;	  /* prefix length; ignored for @own */
-};
-
-struct te_link_set {
-	const struct te_link_prefix *hosts;
-	size_t n_hosts;
-	const struct te_link_prefix *own;
-	size_t n_own;
-};
-
-enum te_link_kind te_link_set_lookup(void *set, int family, const uint8_t *addr);
-
-/*
  * Whether @addr (of @family), inside a prefix of length @len, may be a host
  * of it: not the prefix's all-zeros host when it has room for one (IPv4
  * shorter than /31, IPv6 than /127), nor in IPv4 its all-ones one. The rule
- * of te_link_set_lookup() and of the responder's host sets (hostset.c).
+ * of the responder's host sets (hostset.c).
  */
 bool te_link_is_host_of(int family, const uint8_t *addr, unsigned len);
 

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "fuzz-check.h"
+#include "../link-set.h"
 #include "link.h"
 
 #define MODE_FIXED 0x01
@@ -71,7 +72,7 @@ static int icmp6_ok(const uint8_t *ip, size_t plen)
 static const uint8_t fixed_mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
 static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
 
-/* The link's addresses, written out rather than asked of te_link_set_lookup(). */
+/* The link's addresses, written out rather than asked of te_link_set_lookup() (link-set.h). */
 static int is_host4(const uint8_t *a)
 {
 	return a[0] == 198 && a[1] == 18 && a[2] == 4 && a[3] != 0 && a[3] != 1 && a[3] != 255;
