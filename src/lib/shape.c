@@ -116,8 +116,8 @@ void te_shape_poll(struct tunecho *t)
 
 void te_shape_settle(struct tunecho *t)
 {
-	if (t->delay_next_ns != UINT64_MAX && monotonic_ns() >= t->delay_next_ns)
-		send_due(t, monotonic_ns());
+	if (t->delay_next_ns != UINT64_MAX)
+		te_shape_poll(t);
 	set_timer(t, t->delay_next_ns);
 }
 
