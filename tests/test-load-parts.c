@@ -673,10 +673,10 @@ START_TEST(the_open_loop_spreads_the_targets_requests_evenly)
 		ck_assert_uint_eq(timing_due(rate, 0, i, n), 0);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_uint_eq(timing_due(rate, 857143, i, n), 1);
-	/* Every 10 us for 2 s: each target's count rises by one each 1 ms, at
+	/* Every 10 us for 0.2 s: each target's count rises by one each 1 ms, at
 	 * its own phase i/7 ms; the turns rise by one at a time, always for
 	 * the target whose count rose, and sum to the counts. */
-	for (uint64_t ns = 0; ns <= 2000000000u; ns += 10000) {
+	for (uint64_t ns = 0; ns <= 200000000u; ns += 10000) {
 		uint64_t turns = timing_turns(rate, ns, n), sum = 0;
 
 		ck_assert_uint_le(turns - turns_prev, 1);
@@ -698,8 +698,12 @@ START_TEST(the_open_loop_spreads_the_targets_requests_evenly)
 		ck_assert_uint_eq(sum, turns);
 		turns_prev = turns;
 	}
-	ck_assert_uint_eq(prev[0], 2001);
-	ck_assert_uint_eq(prev[6], 2000);
+	ck_assert_uint_eq(prev[0], 201);
+	ck_assert_uint_eq(prev[6], 200);
+	/* and far on, without drifting: 1000 s */
+	ck_assert_uint_eq(timing_due(rate, 1000000000000ull, 0, n), 1000001);
+	ck_assert_uint_eq(timing_due(rate, 1000000000000ull, 6, n), 1000000);
+	ck_assert_uint_eq(timing_turns(rate, 1000000000000ull, n), 7000001);
 }
 END_TEST
 
