@@ -87,13 +87,20 @@ static void deliver(void *arg, void *ctx, const uint8_t *bytes, size_t len, uint
 		(void)te_path_send(ifc, NULL, bytes, len);
 }
 
-/* Hand out the replies due by @now; the timer follows, but not while reading. */
-static void send_due(struct tunecho *t, uint64_t now)
+/* The store changed: the earliest due time again, and the timer follows it,
+ * but not while reading (te_shape_settle() sees to it then). */
+static void follow(struct tunecho *t)
 {
-	te_delay_pop_due(t->delay, now, DELAY_BUDGET, deliver, t);
 	t->delay_next_ns = te_delay_next_due(t->delay);
 	if (!t->reading)
 		set_timer(t, t->delay_next_ns);
+}
+
+/* Hand out the replies due by @now. */
+static void send_due(struct tunecho *t, uint64_t now)
+{
+	te_delay_pop_due(t->delay, now, DELAY_BUDGET, deliver, t);
+	follow(t);
 }
 
 static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
@@ -224,11 +231,8 @@ void te_shape_iface_clear(struct te_iface *ifc)
 {
 	struct tunecho *t = ifc->t;
 
-	if (t->delay && te_delay_purge(t->delay, ifc)) {
-		t->delay_next_ns = te_delay_next_due(t->delay);
-		if (!t->reading)
-			set_timer(t, t->delay_next_ns);
-	}
+	if (t->delay && te_delay_purge(t->delay, ifc))
+		follow(t);
 	ifc->delayed = 0;
 	te_lpm_free(ifc->lpm);
 	ifc->lpm = NULL;

@@ -453,7 +453,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		 * has the kernel's time of its arrival on the realtime clock. */
 		uint64_t now = now_ns();
 
-		f->rt_offset = realtime_offset();
+		if (f->rxctl)
+			f->rt_offset = realtime_offset();
 
 		for (unsigned i = 0; i < (unsigned)n; i++)
 			handle_reply(r, f, i, now);
@@ -840,18 +841,16 @@ void run_load(struct run *r)
 	/* An open loop ticks often enough for 16 requests a tick (at least
 	 * 100 us apart): a burst of requests would queue at the responder and
 	 * widen the RTTs it is measured by. */
-	uint64_t tick =
-	    r->opt.rate > 0
-		? (uint64_t)(OPEN_TICK_REQUESTS * NS_PER_S / (r->opt.rate * (double)r->n_targets))
-		: r->timeout_ns / 10;
+	uint64_t lo = NS_PER_MS, hi = 100 * NS_PER_MS, tick = r->timeout_ns / 10;
 	struct timeval tv;
 
-	if (tick < (r->opt.rate > 0 ? OPEN_TICK_MIN_NS : NS_PER_MS))
-		tick = r->opt.rate > 0 ? OPEN_TICK_MIN_NS : NS_PER_MS;
-	if (r->opt.rate > 0 && tick > NS_PER_MS)
-		tick = NS_PER_MS;
-	if (tick > 100 * NS_PER_MS)
-		tick = 100 * NS_PER_MS;
+	if (r->opt.rate > 0) {
+		tick = (uint64_t)(OPEN_TICK_REQUESTS * NS_PER_S /
+				  (r->opt.rate * (double)r->n_targets));
+		lo = OPEN_TICK_MIN_NS;
+		hi = NS_PER_MS;
+	}
+	tick = tick < lo ? lo : tick > hi ? hi : tick;
 	tv = tv_of_ns(tick);
 	r->tick_ns = tick;
 	event_add(r->tick, &tv);
